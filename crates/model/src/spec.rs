@@ -1,0 +1,480 @@
+//! The model description: plain data read from a model file, validated, and written back.
+//!
+//! Nothing here knows how a model runs. A [`NetworkSpec`] is produced by the YAML loader
+//! ([`crate::load`]), by the Python package, or by Rust code, and is turned into a runnable
+//! simulation by the engine's lowering step. Every struct rejects unknown keys, so a typo such as
+//! `tua: 20 ms` is an error naming the key and the file line, not a silently ignored setting.
+
+use crate::units::{Angle, Time};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// A whole model: time axis, populations, projections between them, inputs, monitors, lanes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Free-form name, used in summaries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Integration time step (ms).
+    pub dt: Time,
+    /// Recorded duration (ms), after the transient.
+    pub duration: Time,
+    /// Unrecorded transient before `t = 0` (NeuroFlame's `T_STEADY`); stimulus times are relative
+    /// to its end.
+    #[serde(default)]
+    pub transient: Time,
+    /// Seed of every random draw (connectivity, initial conditions, noise).
+    #[serde(default)]
+    pub seed: u64,
+    /// Floating-point precision of the state and kernels.
+    #[serde(default)]
+    pub precision: Precision,
+    /// Worker threads; absent: `--threads`, then `RAYON_NUM_THREADS`, then all cores. Results do not
+    /// depend on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
+    /// Integration rule of the rate and current equations.
+    #[serde(default)]
+    pub method: Method,
+    /// Independent trials run side by side (batch lanes); with `sweep`, inferred from its lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lanes: Option<usize>,
+    /// Parameters that take a different value in each lane: key path → values (one per lane).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub sweep: IndexMap<String, SweepValues>,
+    /// Populations, in the order their neurons are laid out.
+    pub populations: IndexMap<String, PopulationSpec>,
+    /// Projections (couplings) between populations, by name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub projections: IndexMap<String, ProjectionSpec>,
+    /// External inputs, by name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub inputs: IndexMap<String, InputSpec>,
+    /// What to record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monitors: Vec<MonitorSpec>,
+    /// The neuroxide version that resolved this spec (written into `spec.yaml`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// Floating-point precision of a run.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    #[default]
+    F32,
+    F64,
+}
+
+/// How the linear relaxation `τ dx/dt = −x + input` is stepped.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Forward Euler: `x ← x + dt/τ (input − x)` (NeuroSimTools, RectiPy, most PyTorch loops).
+    Euler,
+    /// Exponential Euler: `x ← x e^{−dt/τ} + input (1 − e^{−dt/τ})`; exact for a constant input,
+    /// stable for any dt (NeuroFlame at HEAD).
+    #[default]
+    ExponentialEuler,
+    /// NeuroFlame 2024's hybrid rule `x ← x e^{−dt/τ} + input dt/τ` (parity option: its fixed
+    /// point differs from the ODE's by O(dt/τ)).
+    Neuroflame2024,
+}
+
+/// Values a swept parameter takes, one per lane.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SweepValues {
+    /// Explicit values, one per lane.
+    List(Vec<f64>),
+    /// `{linspace: [start, stop, count]}` (count optional: defaults to `lanes`).
+    Range(SweepRange),
+}
+
+/// An evenly spaced range of swept values, endpoints included.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepRange {
+    pub linspace: Vec<f64>,
+}
+
+/// A population of neurons of one model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationSpec {
+    /// Number of neurons.
+    pub size: usize,
+    /// Neuron model.
+    #[serde(default)]
+    pub model: NeuronModel,
+    /// Transfer function `φ` from input to rate.
+    #[serde(default)]
+    pub transfer: Transfer,
+    /// Threshold `θ` of the transfer function (model units).
+    #[serde(default)]
+    pub threshold: f64,
+    /// Gain of the transfer function (for `gauss_cdf`, its maximum rate).
+    #[serde(default = "one")]
+    pub gain: f64,
+    /// Rate time constant; absent: rates follow their input instantly (`r = φ(μ)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tau: Option<Time>,
+    /// Synaptic-current time constant of the projections onto this population that do not give
+    /// their own; absent: currents follow their input instantly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tau_syn: Option<Time>,
+    /// Initial state.
+    #[serde(default)]
+    pub initial: InitialState,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Neuron models. Spiking models arrive with the spiking engine.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NeuronModel {
+    /// Firing-rate unit: `τ dr/dt = −r + φ(μ)`.
+    #[default]
+    Rate,
+}
+
+/// Transfer functions `φ(μ)` with threshold `θ` and gain `g`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transfer {
+    /// Threshold-linear: `g · max(0, μ − θ)`.
+    #[default]
+    Relu,
+    /// `tanh(g (μ − θ))`.
+    Tanh,
+    /// Logistic: `1 / (1 + e^{−g (μ − θ)})`.
+    Sigmoid,
+    /// NeuroFlame's `erf`: `erf((μ − θ)/√2)`, range (−1, 1).
+    Erf,
+    /// Gaussian-CDF sigmoid with maximum rate `g`: `g · ½ (1 + erf((μ − θ)/√2))` (NeuroFlame's
+    /// fallback transfer with `THRESH` as `g`).
+    GaussCdf,
+    /// Brunel 2003 / NeuroFlame `sqrt`: 0 below 0, `x²` on [0, 1), `√(4x − 3)` above, `x = μ − θ`.
+    BrunelSqrt,
+    /// Identity: `μ − θ`.
+    Id,
+}
+
+/// Initial rates and currents.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitialState {
+    /// Initial rates.
+    #[serde(default)]
+    pub rate: InitialValue,
+    /// Initial synaptic currents (every current of the population).
+    #[serde(default)]
+    pub current: InitialValue,
+}
+
+/// How a state variable starts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum InitialValue {
+    /// All zero.
+    #[default]
+    Zero,
+    /// One value everywhere.
+    Constant(f64),
+    /// Independent normal draws per neuron and lane.
+    Gaussian { mean: f64, std: f64 },
+    /// From a `.npy` file of shape (neurons,) or (lanes, neurons); relative paths are relative to
+    /// the model file.
+    File(String),
+    /// Rates only: `φ` of the initial input (constant inputs plus initial currents), NeuroFlame's
+    /// initial condition.
+    Transfer,
+}
+
+/// A projection: couplings from every neuron of `pre` to neurons of `post`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionSpec {
+    /// Presynaptic population.
+    pub pre: String,
+    /// Postsynaptic population.
+    pub post: String,
+    /// Which pairs are connected.
+    pub rule: Rule,
+    /// Structure of the couplings over the ring / low-rank space.
+    #[serde(default)]
+    pub profile: Profile,
+    /// Coupling strength `J` before scaling.
+    pub weight: f64,
+    /// How `J` is scaled with the network size; absent: `sqrt_k` for sparse rules, `n` for
+    /// `all_to_all`, `raw` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<Scaling>,
+    /// Whether a neuron may connect to itself when `pre == post` (default true).
+    #[serde(default = "yes")]
+    pub autapses: bool,
+    /// Time constant of the synaptic current this projection drives; absent: the post
+    /// population's `tau_syn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tau_syn: Option<Time>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Connection rules (NEST's connection builders as data).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Rule {
+    /// Every pre to every post.
+    AllToAll,
+    /// Each pair independently with probability `p`, or `k / N_pre` (NeuroFlame's sparse `K/N`).
+    Bernoulli {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        p: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        k: Option<f64>,
+    },
+    /// Each post neuron receives exactly `k` distinct pre neurons.
+    FixedInDegree { k: usize },
+    /// Each pre neuron projects to exactly `k` distinct post neurons.
+    FixedOutDegree { k: usize },
+    /// Neuron `i` to neuron `i` (equal sizes).
+    OneToOne,
+    /// Couplings from a file: a `.npy` matrix (N_post, N_pre), or a `.npz` with integer arrays
+    /// `post`, `pre` and optional `weight`.
+    Explicit { file: String },
+}
+
+/// Structure of couplings over neuron angles `θ_i = 2πi/N_post`, `φ_j = 2πj/N_pre`.
+///
+/// With `all_to_all` the profile multiplies the weights; with sparse rules it multiplies the
+/// connection probability (clipped to [0, 1]), except `gaussian`, which multiplies the weights.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Profile {
+    /// 1.
+    #[default]
+    Uniform,
+    /// `1 + κ cos(θ_i − φ_j − phase)` (ring attractor).
+    Cosine {
+        kappa: f64,
+        #[serde(default)]
+        phase: Angle,
+    },
+    /// `1 + (κ/√K) cos(θ_i − φ_j)` (NeuroFlame's weak `cosine_spec` tuning).
+    CosineWeak { kappa: f64 },
+    /// `exp(κ cos(θ_i − φ_j)) / I₀(κ)`, mean 1 over the ring.
+    VonMises { kappa: f64 },
+    /// `base + κ Σ_k m_k(i) n_k(j)`: a low-rank structure.
+    LowRank(LowRankSpec),
+    /// Independent `N(0, 1)` weight multipliers: with `all_to_all` and `scaling: sqrt_n`, a random
+    /// network with couplings `N(0, J²/N)`.
+    Gaussian,
+}
+
+/// Low-rank structure vectors `m_k` (over post neurons) and `n_k` (over pre neurons).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LowRankSpec {
+    /// Rank R.
+    pub rank: usize,
+    /// Strength κ of the structure.
+    #[serde(default = "one")]
+    pub kappa: f64,
+    /// Uniform part added to the structure (1: NeuroFlame's `1 + κ L`; 0: pure low rank).
+    #[serde(default = "one")]
+    pub base: f64,
+    /// Where the vectors come from.
+    pub vectors: LowRankVectors,
+}
+
+/// Source of low-rank vectors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LowRankVectors {
+    /// Per neuron, `(m_1, n_1, …, m_R, n_R)` drawn from a multivariate normal of dimension 2R.
+    Gaussian {
+        /// Means (length 2R); absent: zeros.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mean: Option<Vec<f64>>,
+        /// Covariance (2R × 2R); absent: identity.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        covariance: Option<Vec<Vec<f64>>>,
+    },
+    /// A `.npz` file with arrays `m` (N_post, R) and `n` (N_pre, R).
+    File(String),
+}
+
+/// How the coupling strength scales with network size.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scaling {
+    /// `J` as given.
+    Raw,
+    /// `J / √K`, K the mean in-degree (balanced networks).
+    SqrtK,
+    /// `J / K`.
+    K,
+    /// `J / N_pre` (mean-field scaling of all-to-all networks).
+    N,
+    /// `J / √N_pre` (random networks).
+    SqrtN,
+}
+
+/// An external input to one population. Exactly one of `constant`, `balanced`, `noise`,
+/// `stimulus` and `file` is given.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    /// Target population.
+    pub target: String,
+    /// Constant drive to every neuron.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constant: Option<f64>,
+    /// NeuroFlame's balanced drive `√K · m0 · J0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balanced: Option<BalancedDrive>,
+    /// Gaussian white noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseSpec>,
+    /// A stimulus shaped over the ring (cue, erase pulse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stimulus: Option<StimulusSpec>,
+    /// A time series from a `.npy` file: (lanes, steps, neurons) or (steps, neurons), one row per
+    /// integration step from the start of the transient (NeuroFlame's `ff_input`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Onset, relative to the end of the transient; absent: from the start of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Time>,
+    /// Offset, relative to the end of the transient; absent: to the end of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Time>,
+}
+
+/// `√K · m0 · J0`: NeuroFlame's feed-forward drive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalancedDrive {
+    /// In-degree K of the scaling.
+    pub k: f64,
+    /// External rate `m0`.
+    pub m0: f64,
+    /// Coupling `J0` of the target population.
+    pub j0: f64,
+}
+
+/// Gaussian noise added to the input of each neuron at each step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoiseSpec {
+    /// Mean added to the input.
+    #[serde(default)]
+    pub mean: f64,
+    /// White-noise intensity σ (input units · √ms): the per-step value is `σ ξ / √dt`, so
+    /// results converge as dt shrinks. With `per_step: true`, σ is the per-step standard
+    /// deviation (NeuroFlame's convention, which depends on dt).
+    pub std: f64,
+    #[serde(default)]
+    pub per_step: bool,
+}
+
+/// A stimulus over the ring: `amplitude · shape(θ_i − phase)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StimulusSpec {
+    /// Peak amplitude (negative for an erase pulse).
+    pub amplitude: f64,
+    /// Centre of the stimulus.
+    #[serde(default)]
+    pub phase: Angle,
+    /// Draw the phase uniformly on [0, 360) independently for each lane (NeuroFlame's
+    /// `odr_rand`); recorded in the results as `<input>.phase`.
+    #[serde(default)]
+    pub random_phase: bool,
+    /// Shape over the ring.
+    #[serde(default)]
+    pub shape: StimulusShape,
+}
+
+/// Shapes of a ring stimulus, as functions of `Δ = θ_i − phase`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum StimulusShape {
+    /// 1 everywhere (e.g. an erase pulse).
+    #[default]
+    Uniform,
+    /// `max(0, 1 + σ cos Δ) / (1 + σ)` (NeuroFlame's `odr`, peak 1).
+    Cosine { sigma: f64 },
+    /// `exp(−½ (wrap(Δ)/width)²)`.
+    Gaussian { width: Angle },
+}
+
+/// A recording of one variable of one population.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorSpec {
+    /// Population recorded.
+    pub population: String,
+    /// Variable: `rate`, `current` (total synaptic current) or `input` (current plus external input).
+    pub variable: Variable,
+    /// Average over windows of this length (NeuroFlame's `T_WINDOW`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Time>,
+    /// Snapshot at this interval (default: every step when no window is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<Time>,
+    /// Which neurons are stored per neuron.
+    #[serde(default)]
+    pub neurons: NeuronSelection,
+    /// Also store the population mean as `<population>.<variable>_mean`.
+    #[serde(default = "yes")]
+    pub mean: bool,
+    /// Start of the recording (relative to the end of the transient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Time>,
+    /// End of the recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Time>,
+}
+
+/// Recordable variables of a rate population.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variable {
+    Rate,
+    Current,
+    Input,
+}
+
+impl Variable {
+    pub fn name(self) -> &'static str {
+        match self {
+            Variable::Rate => "rate",
+            Variable::Current => "current",
+            Variable::Input => "input",
+        }
+    }
+}
+
+/// Neurons stored individually by a monitor.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum NeuronSelection {
+    /// Every neuron.
+    #[default]
+    All,
+    /// None (population mean only).
+    None,
+    /// The listed indices.
+    List(Vec<usize>),
+    /// Indices `start..stop`.
+    Range(usize, usize),
+}

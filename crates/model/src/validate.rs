@@ -1,0 +1,424 @@
+//! Checks of a spec that the types alone cannot express: positive time constants, `dt` below
+//! every time constant, references to existing populations, probabilities in [0, 1], files that
+//! exist. Every problem is reported, each with its key path.
+
+use crate::error::{SpecError, SpecErrors};
+use crate::paths;
+use crate::spec::*;
+use crate::units::Time;
+use std::path::Path;
+
+/// Validate `spec`; `base_dir` anchors relative file paths (absent: the working directory).
+pub fn validate(spec: &NetworkSpec, base_dir: Option<&Path>) -> Result<(), SpecErrors> {
+    let mut v = Validator {
+        errors: Vec::new(),
+        base_dir,
+    };
+    v.network(spec);
+    if v.errors.is_empty() {
+        // Lane expansion checks the sweep keys and lists; validate every lane's values too.
+        match paths::lane_specs(spec) {
+            Ok(lanes) => {
+                if !spec.sweep.is_empty() {
+                    for lane in &lanes {
+                        v.network(lane);
+                        if !v.errors.is_empty() {
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(errors) => v.errors.extend(errors.0),
+        }
+    }
+    if v.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(SpecErrors(v.errors))
+    }
+}
+
+struct Validator<'a> {
+    errors: Vec<SpecError>,
+    base_dir: Option<&'a Path>,
+}
+
+/// Edit distance between two names, for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// What a reference to a population should have been, with the closest name as a hint.
+fn suggestion<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> String {
+    let known: Vec<&String> = names.collect();
+    let list = known.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let closest = known
+        .iter()
+        .map(|n| (edit_distance(name, n), n))
+        .filter(|(d, n)| *d <= 2.max(n.len() / 3))
+        .min_by_key(|(d, _)| *d);
+    match closest {
+        Some((_, n)) => format!("the name of a population ({list}); did you mean `{n}`?"),
+        None => format!("the name of a population ({list})"),
+    }
+}
+
+impl Validator<'_> {
+    fn push(&mut self, error: SpecError) {
+        self.errors.push(error);
+    }
+
+    fn check(&mut self, ok: bool, path: impl Into<String>, value: impl std::fmt::Display, expected: &str) {
+        if !ok {
+            self.push(SpecError::invalid(path, value, expected));
+        }
+    }
+
+    fn finite(&mut self, path: String, value: f64) {
+        self.check(value.is_finite(), path, value, "a finite number");
+    }
+
+    fn file(&mut self, path: String, file: &str) {
+        let full = match self.base_dir {
+            Some(dir) if Path::new(file).is_relative() => dir.join(file),
+            _ => Path::new(file).to_path_buf(),
+        };
+        if !full.is_file() {
+            self.push(SpecError::invalid(
+                path,
+                file,
+                format!("an existing file (looked for {})", full.display()),
+            ));
+        }
+    }
+
+    fn time_constant(&mut self, path: String, tau: Time, dt: Time) {
+        if !(tau.ms() > 0.0 && tau.ms().is_finite()) {
+            self.push(SpecError::invalid(path, tau, "a positive time constant"));
+        } else if dt.ms() >= tau.ms() {
+            self.push(SpecError::invalid(
+                path,
+                tau,
+                format!("a time constant above dt = {dt}: dt must be below every time constant"),
+            ));
+        }
+    }
+
+    fn population(&mut self, spec: &NetworkSpec, path: String, name: &str) -> Option<usize> {
+        match spec.populations.get_index_of(name) {
+            Some(i) => Some(i),
+            None => {
+                self.push(SpecError::invalid(path, name, suggestion(name, spec.populations.keys())));
+                None
+            }
+        }
+    }
+
+    fn network(&mut self, spec: &NetworkSpec) {
+        let dt = spec.dt;
+        self.check(dt.ms() > 0.0 && dt.ms().is_finite(), "dt", dt, "a positive time step");
+        self.check(
+            spec.duration.ms() > 0.0 && spec.duration.ms().is_finite(),
+            "duration",
+            spec.duration,
+            "a positive duration",
+        );
+        self.check(
+            spec.transient.ms() >= 0.0 && spec.transient.ms().is_finite(),
+            "transient",
+            spec.transient,
+            "a duration ≥ 0",
+        );
+        if let Some(threads) = spec.threads {
+            self.check(threads >= 1, "threads", threads, "at least 1 thread");
+        }
+        if let Some(lanes) = spec.lanes {
+            self.check(lanes >= 1, "lanes", lanes, "at least 1 lane");
+        }
+        if spec.populations.is_empty() {
+            self.push(SpecError::new("populations", "a model needs at least one population"));
+        }
+        for (name, pop) in &spec.populations {
+            let at = |key: &str| format!("populations.{name}.{key}");
+            self.check(pop.size >= 1, at("size"), pop.size, "at least 1 neuron");
+            self.finite(at("threshold"), pop.threshold);
+            self.finite(at("gain"), pop.gain);
+            if let Some(tau) = pop.tau {
+                self.time_constant(at("tau"), tau, dt);
+            }
+            if let Some(tau) = pop.tau_syn {
+                self.time_constant(at("tau_syn"), tau, dt);
+            }
+            for (which, value) in [("rate", &pop.initial.rate), ("current", &pop.initial.current)] {
+                let path = at(&format!("initial.{which}"));
+                match value {
+                    InitialValue::Gaussian { mean, std } => {
+                        self.finite(format!("{path}.gaussian.mean"), *mean);
+                        self.check(*std >= 0.0, format!("{path}.gaussian.std"), std, "a standard deviation ≥ 0");
+                    }
+                    InitialValue::Constant(c) => self.finite(format!("{path}.constant"), *c),
+                    InitialValue::File(file) => self.file(format!("{path}.file"), file),
+                    InitialValue::Transfer if which == "current" => self.push(SpecError::invalid(
+                        path,
+                        "transfer",
+                        "zero, constant, gaussian or file (`transfer` applies to rates only)",
+                    )),
+                    _ => {}
+                }
+            }
+        }
+        for (name, proj) in &spec.projections {
+            self.projection(spec, name, proj);
+        }
+        for (name, input) in &spec.inputs {
+            self.input(spec, name, input);
+        }
+        for (i, monitor) in spec.monitors.iter().enumerate() {
+            self.monitor(spec, i, monitor);
+        }
+    }
+
+    fn projection(&mut self, spec: &NetworkSpec, name: &str, proj: &ProjectionSpec) {
+        let at = |key: &str| format!("projections.{name}.{key}");
+        let pre = self.population(spec, at("pre"), &proj.pre).map(|i| spec.populations[i].size);
+        let post = self.population(spec, at("post"), &proj.post).map(|i| spec.populations[i].size);
+        self.finite(at("weight"), proj.weight);
+        if let Some(tau) = proj.tau_syn {
+            self.time_constant(at("tau_syn"), tau, spec.dt);
+        }
+        let (Some(n_pre), Some(n_post)) = (pre, post) else {
+            return;
+        };
+        let self_projection = proj.pre == proj.post;
+        let available = if self_projection && !proj.autapses { n_pre - 1 } else { n_pre };
+        match &proj.rule {
+            Rule::Bernoulli { p, k } => match (p, k) {
+                (Some(p), None) => {
+                    self.check((0.0..=1.0).contains(p), at("rule.bernoulli.p"), p, "a probability in [0, 1]")
+                }
+                (None, Some(k)) => self.check(
+                    *k >= 0.0 && *k <= available as f64,
+                    at("rule.bernoulli.k"),
+                    k,
+                    &format!("a mean in-degree between 0 and {available} (the presynaptic population's size)"),
+                ),
+                _ => self.push(SpecError::new(
+                    at("rule.bernoulli"),
+                    "give exactly one of `p` (connection probability) or `k` (mean in-degree, p = k/N_pre)",
+                )),
+            },
+            Rule::FixedInDegree { k } => self.check(
+                *k <= available,
+                at("rule.fixed_in_degree.k"),
+                k,
+                &format!("an in-degree ≤ {available} (distinct presynaptic neurons available)"),
+            ),
+            Rule::FixedOutDegree { k } => {
+                let available = if self_projection && !proj.autapses { n_post - 1 } else { n_post };
+                self.check(
+                    *k <= available,
+                    at("rule.fixed_out_degree.k"),
+                    k,
+                    &format!("an out-degree ≤ {available} (distinct postsynaptic neurons available)"),
+                )
+            }
+            Rule::OneToOne => self.check(
+                n_pre == n_post,
+                at("rule"),
+                format!("one_to_one between {n_pre} and {n_post} neurons"),
+                "populations of equal size",
+            ),
+            Rule::Explicit { file } => self.file(at("rule.explicit.file"), file),
+            Rule::AllToAll => {}
+        }
+        let sparse = matches!(
+            proj.rule,
+            Rule::Bernoulli { .. } | Rule::FixedInDegree { .. } | Rule::FixedOutDegree { .. }
+        );
+        match &proj.profile {
+            Profile::Cosine { kappa, phase } => {
+                self.finite(at("profile.cosine.kappa"), *kappa);
+                self.finite(at("profile.cosine.phase"), phase.value());
+            }
+            Profile::CosineWeak { kappa } => self.finite(at("profile.cosine_weak.kappa"), *kappa),
+            Profile::VonMises { kappa } => {
+                self.check(*kappa >= 0.0, at("profile.von_mises.kappa"), kappa, "a concentration ≥ 0")
+            }
+            Profile::LowRank(lr) => {
+                self.check(lr.rank >= 1, at("profile.low_rank.rank"), lr.rank, "a rank ≥ 1");
+                match &lr.vectors {
+                    LowRankVectors::Gaussian { mean, covariance } => {
+                        let dim = 2 * lr.rank;
+                        if let Some(mean) = mean {
+                            self.check(
+                                mean.len() == dim,
+                                at("profile.low_rank.vectors.gaussian.mean"),
+                                format!("{} values", mean.len()),
+                                &format!("{dim} values (m_1, n_1, …, m_R, n_R for rank {})", lr.rank),
+                            );
+                        }
+                        if let Some(cov) = covariance {
+                            let square = cov.len() == dim && cov.iter().all(|row| row.len() == dim);
+                            self.check(
+                                square,
+                                at("profile.low_rank.vectors.gaussian.covariance"),
+                                format!("{} rows", cov.len()),
+                                &format!("a {dim}×{dim} matrix"),
+                            );
+                        }
+                    }
+                    LowRankVectors::File(file) => self.file(at("profile.low_rank.vectors.file"), file),
+                }
+            }
+            Profile::Uniform | Profile::Gaussian => {}
+        }
+        let profile_ok = match proj.rule {
+            Rule::FixedInDegree { .. } | Rule::FixedOutDegree { .. } => {
+                matches!(proj.profile, Profile::Uniform | Profile::Gaussian)
+            }
+            Rule::OneToOne | Rule::Explicit { .. } => matches!(proj.profile, Profile::Uniform),
+            _ => true,
+        };
+        if !profile_ok {
+            self.push(SpecError::new(
+                at("profile"),
+                "this rule takes only the `uniform` profile (and `gaussian` weights for fixed degrees); \
+                 use `bernoulli` or `all_to_all` for structured profiles",
+            ));
+        }
+        if matches!(proj.profile, Profile::CosineWeak { .. }) && !sparse {
+            self.push(SpecError::new(
+                at("profile"),
+                "`cosine_weak` scales κ by 1/√K and needs a sparse rule (bernoulli, fixed_in_degree); \
+                 with all_to_all use `cosine` with κ/√K",
+            ));
+        }
+        if matches!(proj.scaling, Some(Scaling::SqrtK | Scaling::K)) && !sparse {
+            self.push(SpecError::invalid(
+                at("scaling"),
+                format!("{:?}", proj.scaling.unwrap()).to_lowercase(),
+                "`raw`, `n` or `sqrt_n`: the in-degree scalings need a sparse rule",
+            ));
+        }
+    }
+
+    fn input(&mut self, spec: &NetworkSpec, name: &str, input: &InputSpec) {
+        let at = |key: &str| format!("inputs.{name}.{key}");
+        self.population(spec, at("target"), &input.target);
+        let kinds = [
+            input.constant.is_some(),
+            input.balanced.is_some(),
+            input.noise.is_some(),
+            input.stimulus.is_some(),
+            input.file.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            self.push(SpecError::new(
+                format!("inputs.{name}"),
+                "give exactly one of `constant`, `balanced`, `noise`, `stimulus`, `file`",
+            ));
+        }
+        if let Some(c) = input.constant {
+            self.finite(at("constant"), c);
+        }
+        if let Some(b) = &input.balanced {
+            self.check(b.k > 0.0, at("balanced.k"), b.k, "an in-degree K > 0");
+            self.finite(at("balanced.m0"), b.m0);
+            self.finite(at("balanced.j0"), b.j0);
+        }
+        if let Some(noise) = &input.noise {
+            self.finite(at("noise.mean"), noise.mean);
+            self.check(noise.std >= 0.0, at("noise.std"), noise.std, "a standard deviation ≥ 0");
+        }
+        if let Some(stimulus) = &input.stimulus {
+            self.finite(at("stimulus.amplitude"), stimulus.amplitude);
+            match &stimulus.shape {
+                StimulusShape::Gaussian { width } => {
+                    self.check(width.value() > 0.0, at("stimulus.shape.gaussian.width"), width, "a width > 0")
+                }
+                StimulusShape::Cosine { sigma } => {
+                    self.check(*sigma >= 0.0, at("stimulus.shape.cosine.sigma"), sigma, "a depth σ ≥ 0")
+                }
+                StimulusShape::Uniform => {}
+            }
+        }
+        if let Some(file) = &input.file {
+            self.file(at("file"), file);
+        }
+        if let (Some(start), Some(stop)) = (input.start, input.stop) {
+            self.check(stop.ms() > start.ms(), at("stop"), stop, &format!("a time after start ({start})"));
+        }
+        if let Some(start) = input.start {
+            self.check(
+                start.ms() >= -spec.transient.ms(),
+                at("start"),
+                start,
+                &format!("a time ≥ −transient (−{})", spec.transient),
+            );
+        }
+    }
+
+    fn monitor(&mut self, spec: &NetworkSpec, i: usize, monitor: &MonitorSpec) {
+        let at = |key: &str| format!("monitors.{i}.{key}");
+        let size = self
+            .population(spec, at("population"), &monitor.population)
+            .map(|p| spec.populations[p].size);
+        let dt = spec.dt.ms();
+        for (key, interval) in [("window", monitor.window), ("every", monitor.every)] {
+            if let Some(interval) = interval {
+                let steps = interval.ms() / dt;
+                let whole = (steps - steps.round()).abs() < 1e-6 * steps.max(1.0);
+                self.check(
+                    steps.round() >= 1.0 && whole,
+                    at(key),
+                    interval,
+                    &format!("a whole number (≥ 1) of time steps dt = {}", spec.dt),
+                );
+            }
+        }
+        if monitor.window.is_some() && monitor.every.is_some() {
+            self.push(SpecError::new(
+                format!("monitors.{i}"),
+                "give `window` (averages) or `every` (snapshots), not both",
+            ));
+        }
+        if let (Some(start), Some(stop)) = (monitor.start, monitor.stop) {
+            self.check(stop.ms() > start.ms(), at("stop"), stop, &format!("a time after start ({start})"));
+        }
+        for (key, time) in [("start", monitor.start), ("stop", monitor.stop)] {
+            if let Some(time) = time {
+                self.check(
+                    time.ms() >= 0.0 && time.ms() <= spec.duration.ms() + 1e-9,
+                    at(key),
+                    time,
+                    &format!("a time within the recorded duration [0, {}]", spec.duration),
+                );
+            }
+        }
+        if let Some(size) = size {
+            let bad = match &monitor.neurons {
+                NeuronSelection::List(list) => list.iter().find(|&&n| n >= size).map(|n| n.to_string()),
+                NeuronSelection::Range(a, b) => (a >= b || *b > size).then(|| format!("[{a}, {b}]")),
+                _ => None,
+            };
+            if let Some(bad) = bad {
+                self.push(SpecError::invalid(
+                    at("neurons"),
+                    bad,
+                    format!("neuron indices in [0, {size}) (population `{}`)", monitor.population),
+                ));
+            }
+        }
+    }
+}
