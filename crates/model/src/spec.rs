@@ -413,6 +413,8 @@ pub enum StimulusShape {
     Uniform,
     /// `max(0, 1 + σ cos Δ) / (1 + σ)` (NeuroFlame's `odr`, peak 1).
     Cosine { sigma: f64 },
+    /// `cos Δ`: the first Fourier mode alone (negative away from the phase).
+    Cos,
     /// `exp(−½ (wrap(Δ)/width)²)`.
     Gaussian { width: Angle },
 }

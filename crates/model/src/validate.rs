@@ -350,7 +350,7 @@ impl Validator<'_> {
                 StimulusShape::Cosine { sigma } => {
                     self.check(*sigma >= 0.0, at("stimulus.shape.cosine.sigma"), sigma, "a depth σ ≥ 0")
                 }
-                StimulusShape::Uniform => {}
+                StimulusShape::Uniform | StimulusShape::Cos => {}
             }
         }
         if let Some(file) = &input.file {

@@ -1,0 +1,110 @@
+//! External inputs at run time: constant drives, Gaussian noise, ring stimuli, time series.
+//!
+//! Each input is active on a half-open range of steps `[first, last)` counted from the start of the
+//! run (transient included). Constant drives are summed into one value per lane and step; the
+//! others are written into the population's input buffer, `[neuron][lane]`.
+
+use crate::real::Real;
+use crate::rng::{Philox4x32, normals_for};
+
+/// What an input adds to `μ` of each neuron and lane.
+#[derive(Clone, Debug)]
+pub enum InputKind<T: Real> {
+    /// The same value for every neuron, one per lane.
+    Constant(Vec<T>),
+    /// `mean + std · ξ`, ξ standard normal per neuron, lane and step (Philox, counter = step,
+    /// neuron, lane pair); `std` already includes the `1/√dt` of white noise.
+    Noise {
+        mean: Vec<T>,
+        std: Vec<T>,
+        key: Philox4x32,
+    },
+    /// A fixed pattern `[neuron][lane]` (a ring stimulus with its per-lane amplitude and phase).
+    Pattern(Vec<T>),
+    /// A time series: `values[(lane_or_0 * steps + step) * neurons + neuron]`.
+    Series {
+        values: Vec<T>,
+        lanes_in_file: usize,
+        steps: usize,
+    },
+}
+
+/// One lowered input.
+#[derive(Clone, Debug)]
+pub struct Input<T: Real> {
+    pub name: String,
+    pub population: usize,
+    pub first_step: u64,
+    pub last_step: u64,
+    pub kind: InputKind<T>,
+}
+
+impl<T: Real> Input<T> {
+    /// Whether the input acts at `step`.
+    #[inline]
+    pub fn active(&self, step: u64) -> bool {
+        self.first_step <= step && step < self.last_step
+    }
+
+    /// Add a constant input's per-lane values to `drive`; returns false for other kinds.
+    pub fn add_constant(&self, drive: &mut [T]) -> bool {
+        if let InputKind::Constant(values) = &self.kind {
+            for (d, v) in drive.iter_mut().zip(values) {
+                *d += *v;
+            }
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Add this input at `step` to the rows `[first_neuron, first_neuron + rows)` of a
+    /// `[neuron][lane]` buffer `out` (which holds exactly those rows).
+    pub fn add_rows(&self, step: u64, first_neuron: usize, out: &mut [T], lanes: usize) {
+        let rows = out.len() / lanes;
+        match &self.kind {
+            InputKind::Constant(values) => {
+                for row in out.chunks_exact_mut(lanes) {
+                    for (o, v) in row.iter_mut().zip(values) {
+                        *o += *v;
+                    }
+                }
+            }
+            InputKind::Noise { mean, std, key } => {
+                for r in 0..rows {
+                    let neuron = (first_neuron + r) as u32;
+                    let row = &mut out[r * lanes..(r + 1) * lanes];
+                    for pair in 0..lanes.div_ceil(2) {
+                        let (z0, z1) = normals_for(key, step, neuron, pair as u32);
+                        let l = 2 * pair;
+                        row[l] += mean[l] + std[l] * T::from_f64(z0);
+                        if l + 1 < lanes {
+                            row[l + 1] += mean[l + 1] + std[l + 1] * T::from_f64(z1);
+                        }
+                    }
+                }
+            }
+            InputKind::Pattern(pattern) => {
+                let start = first_neuron * lanes;
+                for (o, p) in out.iter_mut().zip(&pattern[start..start + rows * lanes]) {
+                    *o += *p;
+                }
+            }
+            InputKind::Series {
+                values,
+                lanes_in_file,
+                steps,
+            } => {
+                let neurons = values.len() / (lanes_in_file * steps);
+                let step = step as usize;
+                for r in 0..rows {
+                    let neuron = first_neuron + r;
+                    for l in 0..lanes {
+                        let source = if *lanes_in_file == 1 { 0 } else { l };
+                        out[r * lanes + l] += values[(source * steps + step) * neurons + neuron];
+                    }
+                }
+            }
+        }
+    }
+}

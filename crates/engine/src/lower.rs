@@ -1,0 +1,704 @@
+//! Lowering: a validated [`NetworkSpec`] → plain numbers and buffers, once, before a run.
+//!
+//! Units are converted to plain floats (time in ms), propagators precomputed per lane,
+//! connectivity sampled and turned into the cheapest exact operator, projections onto a
+//! population grouped into channels by synaptic time constant, stimuli precomputed, recordings
+//! sized. Every error names the key path of the setting at fault, so the caller can point at the
+//! line of the model file.
+
+use crate::connectivity::{self, BlockSpec};
+use crate::input::{Input, InputKind};
+use crate::monitor::{Recorder, Schedule};
+use crate::operators::{Operator, build_operator, csr_from_edges, dense_operator};
+use crate::rate::Propagator;
+use crate::real::Real;
+use crate::rng::{CounterRng, Philox4x32, stream_id};
+use neuroxide_model::paths::default_scaling;
+use neuroxide_model::*;
+use std::path::{Path, PathBuf};
+
+/// A rate population at run time. State vectors are `[neuron][lane]`.
+#[derive(Debug)]
+pub struct RatePopulation<T: Real> {
+    pub name: String,
+    pub size: usize,
+    pub transfer: Transfer,
+    pub threshold: Vec<T>,
+    pub gain: Vec<T>,
+    /// Rate propagator per lane: `r ← a r + b φ(μ)`.
+    pub rate_a: Vec<T>,
+    pub rate_b: Vec<T>,
+    /// Channels (synaptic currents) onto this population.
+    pub channels: Vec<usize>,
+    /// Inputs onto this population.
+    pub inputs: Vec<usize>,
+    pub rate: Vec<T>,
+    pub rate_next: Vec<T>,
+    /// Σ of the synaptic currents.
+    pub current: Vec<T>,
+    /// Total input μ = current + external input.
+    pub input: Vec<T>,
+    /// External input of the current step (non-constant inputs).
+    pub external: Vec<T>,
+}
+
+/// The synaptic current driven by the projections onto one population that share a time constant.
+#[derive(Debug)]
+pub struct Channel<T: Real> {
+    pub post: usize,
+    pub projections: Vec<usize>,
+    /// `I ← a I + b h` per lane.
+    pub a: Vec<T>,
+    pub b: Vec<T>,
+    pub state: Vec<T>,
+    /// Summed projection output of the current step.
+    pub drive: Vec<T>,
+}
+
+/// A projection at run time: `h_post += scale[lane] · W r_pre`.
+#[derive(Debug)]
+pub struct Projection<T: Real> {
+    pub name: String,
+    pub pre: usize,
+    pub post: usize,
+    pub operator: Operator<T>,
+    pub scale: Vec<T>,
+}
+
+/// Everything a simulation is built from.
+#[derive(Debug)]
+pub struct Lowered<T: Real> {
+    pub lanes: usize,
+    pub dt_ms: f64,
+    pub transient_steps: u64,
+    pub record_steps: u64,
+    pub populations: Vec<RatePopulation<T>>,
+    pub channels: Vec<Channel<T>>,
+    pub projections: Vec<Projection<T>>,
+    pub inputs: Vec<Input<T>>,
+    pub recorders: Vec<Recorder<T>>,
+    /// Initial values, per population: (rate, current).
+    pub initial: Vec<(InitialValue, InitialValue)>,
+    /// Per-lane initial settings (lane specs' values), per population.
+    pub initial_per_lane: Vec<Vec<(InitialValue, InitialValue)>>,
+    /// Swept keys and their per-lane values.
+    pub lane_values: Vec<(String, Vec<f64>)>,
+    /// Phases (degrees) of stimuli with random phases.
+    pub phases: Vec<(String, Vec<f64>)>,
+    pub seed: u64,
+    pub base_dir: Option<PathBuf>,
+}
+
+fn err(path: impl Into<String>, message: impl Into<String>) -> SpecErrors {
+    SpecErrors::one(SpecError::new(path, message))
+}
+
+/// Resolve a file path relative to the model's folder.
+pub fn resolve_file(base_dir: Option<&Path>, file: &str) -> PathBuf {
+    match base_dir {
+        Some(dir) if Path::new(file).is_relative() => dir.join(file),
+        _ => PathBuf::from(file),
+    }
+}
+
+/// A numeric array read from `.npy`, as f64 with its shape.
+pub struct FileArray {
+    pub shape: Vec<usize>,
+    pub values: Vec<f64>,
+}
+
+fn read_npy(path: &Path) -> Result<FileArray, String> {
+    use ndarray_npy::ReadNpyExt;
+    let open = || std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()));
+    if let Ok(a) = ndarray::ArrayD::<f64>::read_npy(open()?) {
+        return Ok(FileArray {
+            shape: a.shape().to_vec(),
+            values: a.iter().copied().collect(),
+        });
+    }
+    if let Ok(a) = ndarray::ArrayD::<f32>::read_npy(open()?) {
+        return Ok(FileArray {
+            shape: a.shape().to_vec(),
+            values: a.iter().map(|&x| x as f64).collect(),
+        });
+    }
+    ndarray::ArrayD::<f64>::read_npy(open()?)
+        .map(|_| unreachable!())
+        .map_err(|e| format!("{} is not a float64/float32 .npy array: {e}", path.display()))
+}
+
+fn read_npz(path: &Path) -> Result<Vec<(String, FileArray)>, String> {
+    use ndarray_npy::NpzReader;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut npz = NpzReader::new(file).map_err(|e| format!("{} is not an .npz archive: {e}", path.display()))?;
+    let names = npz.names().map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for name in names {
+        let key = name.trim_end_matches(".npy").to_string();
+        let array = if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<f64>, ndarray::IxDyn>(&name) {
+            FileArray {
+                shape: a.shape().to_vec(),
+                values: a.iter().copied().collect(),
+            }
+        } else if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<f32>, ndarray::IxDyn>(&name) {
+            FileArray {
+                shape: a.shape().to_vec(),
+                values: a.iter().map(|&x| x as f64).collect(),
+            }
+        } else if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<i64>, ndarray::IxDyn>(&name) {
+            FileArray {
+                shape: a.shape().to_vec(),
+                values: a.iter().map(|&x| x as f64).collect(),
+            }
+        } else if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<i32>, ndarray::IxDyn>(&name) {
+            FileArray {
+                shape: a.shape().to_vec(),
+                values: a.iter().map(|&x| x as f64).collect(),
+            }
+        } else {
+            return Err(format!(
+                "array `{key}` in {} is not float64/float32/int64/int32",
+                path.display()
+            ));
+        };
+        out.push((key, array));
+    }
+    Ok(out)
+}
+
+/// Read a matrix or edge-list file for a projection.
+pub fn read_array_file(path: &Path) -> Result<Vec<(String, FileArray)>, String> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("npz") => read_npz(path),
+        _ => read_npy(path).map(|a| vec![(String::new(), a)]),
+    }
+}
+
+fn steps_of(time_ms: f64, dt_ms: f64) -> u64 {
+    (time_ms / dt_ms).round().max(0.0) as u64
+}
+
+/// The mean in-degree `K` of a sparse rule.
+fn mean_in_degree(rule: &Rule, n_pre: usize, n_post: usize) -> f64 {
+    match rule {
+        Rule::Bernoulli { k: Some(k), .. } => *k,
+        Rule::Bernoulli { p: Some(p), .. } => p * n_pre as f64,
+        Rule::FixedInDegree { k } => *k as f64,
+        Rule::FixedOutDegree { k } => *k as f64 * n_post as f64 / n_pre as f64,
+        _ => 1.0,
+    }
+}
+
+/// Cholesky factor of a small symmetric positive-definite matrix.
+fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = a.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            if i == j {
+                let d = a[i][i] - s;
+                if d <= 0.0 {
+                    return None;
+                }
+                l[i][j] = d.sqrt();
+            } else {
+                l[i][j] = (a[i][j] - s) / l[j][j];
+            }
+        }
+    }
+    Some(l)
+}
+
+/// Low-rank vectors (m over post, n over pre) of a projection.
+fn low_rank_vectors(
+    lr: &LowRankSpec,
+    n_post: usize,
+    n_pre: usize,
+    seed: u64,
+    name: &str,
+    base_dir: Option<&Path>,
+) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>), SpecErrors> {
+    let at = format!("projections.{name}.profile.low_rank.vectors");
+    let rank = lr.rank;
+    match &lr.vectors {
+        LowRankVectors::Gaussian { mean, covariance } => {
+            let dim = 2 * rank;
+            let mean = mean.clone().unwrap_or_else(|| vec![0.0; dim]);
+            let cov = covariance.clone().unwrap_or_else(|| {
+                (0..dim)
+                    .map(|i| (0..dim).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+                    .collect()
+            });
+            let l = cholesky(&cov).ok_or_else(|| {
+                err(
+                    format!("{at}.gaussian.covariance"),
+                    "the covariance is not symmetric positive definite",
+                )
+            })?;
+            let stream = stream_id(&format!("low-rank vectors {name}"), 0);
+            let mut m = vec![vec![0.0; n_post]; rank];
+            let mut n = vec![vec![0.0; n_pre]; rank];
+            for i in 0..n_post.max(n_pre) {
+                let mut rng = CounterRng::new(seed, stream, i as u64);
+                let z: Vec<f64> = (0..dim).map(|_| rng.next_normal()).collect();
+                let x: Vec<f64> = (0..dim)
+                    .map(|r| mean[r] + (0..=r).map(|c| l[r][c] * z[c]).sum::<f64>())
+                    .collect();
+                for k in 0..rank {
+                    if i < n_post {
+                        m[k][i] = x[2 * k];
+                    }
+                    if i < n_pre {
+                        n[k][i] = x[2 * k + 1];
+                    }
+                }
+            }
+            Ok((m, n))
+        }
+        LowRankVectors::File(file) => {
+            let path = resolve_file(base_dir, file);
+            let arrays = read_array_file(&path).map_err(|e| err(format!("{at}.file"), e))?;
+            let get = |key: &str, rows: usize| -> Result<Vec<Vec<f64>>, SpecErrors> {
+                let (_, a) = arrays.iter().find(|(k, _)| k == key).ok_or_else(|| {
+                    err(
+                        format!("{at}.file"),
+                        format!("{} has no array `{key}` (expected `m` and `n`)", path.display()),
+                    )
+                })?;
+                if a.shape != [rows, rank] {
+                    return Err(err(
+                        format!("{at}.file"),
+                        format!(
+                            "array `{key}` in {} has shape {:?}, expected ({rows}, {rank})",
+                            path.display(),
+                            a.shape
+                        ),
+                    ));
+                }
+                Ok((0..rank)
+                    .map(|k| (0..rows).map(|i| a.values[i * rank + k]).collect())
+                    .collect())
+            };
+            Ok((get("m", n_post)?, get("n", n_pre)?))
+        }
+    }
+}
+
+/// Lower `spec` (validated, not yet lane-expanded) into runtime structures.
+pub fn lower<T: Real>(
+    spec: &NetworkSpec,
+    base_dir: Option<&Path>,
+    pool: &rayon::ThreadPool,
+) -> Result<Lowered<T>, SpecErrors> {
+    let lane_specs = paths::lane_specs(spec)?;
+    let lanes = lane_specs.len();
+    let dt = spec.dt.ms();
+    let per_lane = |f: &dyn Fn(&NetworkSpec) -> f64| -> Vec<T> { lane_specs.iter().map(|s| T::from_f64(f(s))).collect() };
+
+    // Populations.
+    let mut populations = Vec::new();
+    for (name, pop) in &spec.populations {
+        let props: Vec<Propagator> = lane_specs
+            .iter()
+            .map(|s| Propagator::new(spec.method, dt, s.populations[name].tau.map(Time::ms)))
+            .collect();
+        let n = pop.size * lanes;
+        populations.push(RatePopulation {
+            name: name.clone(),
+            size: pop.size,
+            transfer: pop.transfer,
+            threshold: per_lane(&|s| s.populations[name].threshold),
+            gain: per_lane(&|s| s.populations[name].gain),
+            rate_a: props.iter().map(|p| T::from_f64(p.a)).collect(),
+            rate_b: props.iter().map(|p| T::from_f64(p.b)).collect(),
+            channels: Vec::new(),
+            inputs: Vec::new(),
+            rate: vec![T::ZERO; n],
+            rate_next: vec![T::ZERO; n],
+            current: vec![T::ZERO; n],
+            input: vec![T::ZERO; n],
+            external: vec![T::ZERO; n],
+        });
+    }
+
+    // Projections and their operators.
+    let mut projections = Vec::new();
+    let mut channel_keys: Vec<(usize, Vec<Option<u64>>)> = Vec::new();
+    let mut channels: Vec<Channel<T>> = Vec::new();
+    for (name, proj) in &spec.projections {
+        let at = |key: &str| format!("projections.{name}.{key}");
+        let pre = spec.populations.get_index_of(&proj.pre).expect("validated");
+        let post = spec.populations.get_index_of(&proj.post).expect("validated");
+        let (n_pre, n_post) = (spec.populations[pre].size, spec.populations[post].size);
+        let scaling = proj.scaling.unwrap_or_else(|| default_scaling(&proj.rule));
+        let k = mean_in_degree(&proj.rule, n_pre, n_post);
+        let factor = match scaling {
+            Scaling::Raw => 1.0,
+            Scaling::SqrtK => 1.0 / k.sqrt(),
+            Scaling::K => 1.0 / k,
+            Scaling::N => 1.0 / n_pre as f64,
+            Scaling::SqrtN => 1.0 / (n_pre as f64).sqrt(),
+        };
+        let self_projection = proj.pre == proj.post;
+        let available = if self_projection && !proj.autapses { n_pre - 1 } else { n_pre };
+        let rule = match &proj.rule {
+            Rule::AllToAll => connectivity::Rule::AllToAll,
+            Rule::Bernoulli { p: Some(p), .. } => connectivity::Rule::Bernoulli { p: *p },
+            Rule::Bernoulli { k: Some(k), .. } => connectivity::Rule::Bernoulli {
+                p: (k / available.max(1) as f64).min(1.0),
+            },
+            Rule::Bernoulli { .. } => unreachable!("validated"),
+            Rule::FixedInDegree { k } => connectivity::Rule::FixedInDegree { k: *k },
+            Rule::FixedOutDegree { k } => connectivity::Rule::FixedOutDegree { k: *k },
+            Rule::OneToOne => connectivity::Rule::OneToOne,
+            Rule::Explicit { .. } => connectivity::Rule::AllToAll,
+        };
+        let profile = match &proj.profile {
+            Profile::Uniform => connectivity::Profile::Uniform,
+            Profile::Cosine { kappa, phase } => connectivity::Profile::Cosine {
+                kappa: *kappa,
+                phase: phase.radians(),
+            },
+            Profile::CosineWeak { kappa } => connectivity::Profile::Cosine {
+                kappa: kappa / k.sqrt(),
+                phase: 0.0,
+            },
+            Profile::VonMises { kappa } => connectivity::Profile::VonMises { kappa: *kappa },
+            Profile::LowRank(lr) => {
+                let (m, n) = low_rank_vectors(lr, n_post, n_pre, spec.seed, name, base_dir)?;
+                connectivity::Profile::LowRank {
+                    base: lr.base,
+                    kappa: lr.kappa,
+                    m,
+                    n,
+                }
+            }
+            Profile::Gaussian => connectivity::Profile::Gaussian,
+        };
+        let operator: Operator<T> = if let Rule::Explicit { file } = &proj.rule {
+            explicit_operator(&resolve_file(base_dir, file), n_post, n_pre, &at("rule.explicit.file"))?
+        } else {
+            let block = BlockSpec {
+                n_post,
+                n_pre,
+                rule,
+                profile,
+                weight: 1.0,
+                autapses: proj.autapses || !self_projection,
+                seed: spec.seed,
+                stream: stream_id(&format!("projection {name}"), 0),
+            };
+            build_operator(&block, pool).map_err(|e| err(at("rule"), e.to_string()))?
+        };
+        let scale = per_lane(&|s| s.projections[name].weight * factor);
+        // Channel: the post population and the per-lane synaptic time constant.
+        let taus: Vec<Option<u64>> = lane_specs
+            .iter()
+            .map(|s| {
+                let p = &s.projections[name];
+                p.tau_syn.or(s.populations[post].tau_syn).map(|t| t.ms().to_bits())
+            })
+            .collect();
+        let key = (post, taus.clone());
+        let channel = match channel_keys.iter().position(|k| *k == key) {
+            Some(c) => c,
+            None => {
+                channel_keys.push(key);
+                let props: Vec<Propagator> = taus
+                    .iter()
+                    .map(|t| Propagator::new(spec.method, dt, t.map(f64::from_bits)))
+                    .collect();
+                let n = n_post * lanes;
+                channels.push(Channel {
+                    post,
+                    projections: Vec::new(),
+                    a: props.iter().map(|p| T::from_f64(p.a)).collect(),
+                    b: props.iter().map(|p| T::from_f64(p.b)).collect(),
+                    state: vec![T::ZERO; n],
+                    drive: vec![T::ZERO; n],
+                });
+                populations[post].channels.push(channels.len() - 1);
+                channels.len() - 1
+            }
+        };
+        channels[channel].projections.push(projections.len());
+        projections.push(Projection {
+            name: name.clone(),
+            pre,
+            post,
+            operator,
+            scale,
+        });
+    }
+
+    let transient_steps = steps_of(spec.transient.ms(), dt);
+    let record_steps = steps_of(spec.duration.ms(), dt);
+    let total_steps = transient_steps + record_steps;
+
+    // Inputs.
+    let mut inputs = Vec::new();
+    let mut phases = Vec::new();
+    for (name, input) in &spec.inputs {
+        let at = |key: &str| format!("inputs.{name}.{key}");
+        let population = spec.populations.get_index_of(&input.target).expect("validated");
+        let size = spec.populations[population].size;
+        let first_step = input.start.map_or(0, |t| steps_of(t.ms() + spec.transient.ms(), dt));
+        let last_step = input
+            .stop
+            .map_or(u64::MAX, |t| steps_of(t.ms() + spec.transient.ms(), dt));
+        let lane_input = |s: &NetworkSpec| s.inputs[name].clone();
+        let kind = if input.constant.is_some() {
+            InputKind::Constant(per_lane(&|s| lane_input(s).constant.unwrap()))
+        } else if input.balanced.is_some() {
+            InputKind::Constant(per_lane(&|s| {
+                let b = lane_input(s).balanced.unwrap();
+                b.k.sqrt() * b.m0 * b.j0
+            }))
+        } else if let Some(noise) = &input.noise {
+            let scale = if noise.per_step { 1.0 } else { 1.0 / dt.sqrt() };
+            InputKind::Noise {
+                mean: per_lane(&|s| lane_input(s).noise.unwrap().mean),
+                std: per_lane(&|s| lane_input(s).noise.unwrap().std * scale),
+                key: Philox4x32::new(spec.seed, stream_id(&format!("noise {name}"), 0)),
+            }
+        } else if let Some(stimulus) = &input.stimulus {
+            let lane_phases: Vec<f64> = if stimulus.random_phase {
+                let stream = stream_id(&format!("stimulus phase {name}"), 0);
+                (0..lanes)
+                    .map(|l| 360.0 * CounterRng::new(spec.seed, stream, l as u64).next_f64())
+                    .collect()
+            } else {
+                lane_specs
+                    .iter()
+                    .map(|s| lane_input(s).stimulus.unwrap().phase.value())
+                    .collect()
+            };
+            if stimulus.random_phase {
+                phases.push((format!("{name}.phase"), lane_phases.clone()));
+            }
+            let mut pattern = vec![T::ZERO; size * lanes];
+            for (l, lane_spec) in lane_specs.iter().enumerate() {
+                let amplitude = lane_input(lane_spec).stimulus.unwrap().amplitude;
+                let phase = lane_phases[l].to_radians();
+                for i in 0..size {
+                    let delta = connectivity::angle(i, size) - phase;
+                    let shape = match &stimulus.shape {
+                        StimulusShape::Uniform => 1.0,
+                        StimulusShape::Cos => delta.cos(),
+                        StimulusShape::Cosine { sigma } => (1.0 + sigma * delta.cos()).max(0.0) / (1.0 + sigma),
+                        StimulusShape::Gaussian { width } => {
+                            let wrapped = (delta + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU)
+                                - std::f64::consts::PI;
+                            (-0.5 * (wrapped / width.radians()).powi(2)).exp()
+                        }
+                    };
+                    pattern[i * lanes + l] = T::from_f64(amplitude * shape);
+                }
+            }
+            InputKind::Pattern(pattern)
+        } else if let Some(file) = &input.file {
+            let path = resolve_file(base_dir, file);
+            let array = read_npy(&path).map_err(|e| err(at("file"), e))?;
+            let (lanes_in_file, steps) = match array.shape.as_slice() {
+                [s, n] if *n == size => (1, *s),
+                [b, s, n] if *n == size && (*b == lanes || *b == 1) => (*b, *s),
+                shape => {
+                    return Err(err(
+                        at("file"),
+                        format!(
+                            "{} has shape {shape:?}, expected (steps, {size}) or ({lanes}, steps, {size}) \
+                             (lanes, integration steps, neurons of `{}`)",
+                            path.display(),
+                            input.target
+                        ),
+                    ));
+                }
+            };
+            if (steps as u64) < total_steps.min(last_step) - first_step.min(total_steps) {
+                return Err(err(
+                    at("file"),
+                    format!(
+                        "{} has {steps} steps but the run needs {} (transient + duration at dt = {})",
+                        path.display(),
+                        total_steps,
+                        spec.dt
+                    ),
+                ));
+            }
+            InputKind::Series {
+                values: array.values.into_iter().map(T::from_f64).collect(),
+                lanes_in_file,
+                steps,
+            }
+        } else {
+            unreachable!("validated: one input kind");
+        };
+        populations[population].inputs.push(inputs.len());
+        inputs.push(Input {
+            name: name.clone(),
+            population,
+            first_step,
+            last_step: if input.file.is_some() {
+                last_step.min(first_step + match &kind {
+                    InputKind::Series { steps, .. } => *steps as u64,
+                    _ => u64::MAX,
+                })
+            } else {
+                last_step
+            },
+            kind,
+        });
+    }
+
+    // Monitors; without any, the population mean rates at every step.
+    let default_monitors: Vec<MonitorSpec>;
+    let monitors = if spec.monitors.is_empty() {
+        default_monitors = spec
+            .populations
+            .keys()
+            .map(|name| MonitorSpec {
+                population: name.clone(),
+                variable: Variable::Rate,
+                window: None,
+                every: None,
+                neurons: NeuronSelection::None,
+                mean: true,
+                start: None,
+                stop: None,
+            })
+            .collect();
+        &default_monitors
+    } else {
+        &spec.monitors
+    };
+    let mut recorders = Vec::new();
+    for monitor in monitors {
+        let population = spec.populations.get_index_of(&monitor.population).expect("validated");
+        let size = spec.populations[population].size;
+        let schedule = match (monitor.window, monitor.every) {
+            (Some(w), _) => Schedule::Window(steps_of(w.ms(), dt) as usize),
+            (None, Some(e)) => Schedule::Every(steps_of(e.ms(), dt) as usize),
+            (None, None) => Schedule::Every(1),
+        };
+        let start = monitor.start.map_or(0, |t| steps_of(t.ms(), dt)) as usize;
+        let stop = monitor.stop.map_or(record_steps, |t| steps_of(t.ms(), dt)) as usize;
+        let neurons = match &monitor.neurons {
+            NeuronSelection::All => (0..size).collect(),
+            NeuronSelection::None => Vec::new(),
+            NeuronSelection::List(list) => list.clone(),
+            NeuronSelection::Range(a, b) => (*a..*b).collect(),
+        };
+        recorders.push(Recorder::new(
+            population,
+            monitor.population.clone(),
+            monitor.variable,
+            schedule,
+            start,
+            stop.max(start),
+            neurons,
+            monitor.mean,
+            lanes,
+            size,
+            dt * 1e-3,
+        ));
+    }
+
+    let lane_values = spec
+        .sweep
+        .iter()
+        .map(|(key, values)| {
+            let values = paths::sweep_values(key, values, lanes).expect("validated");
+            (key.clone(), values)
+        })
+        .collect();
+    let initial = spec
+        .populations
+        .values()
+        .map(|p| (p.initial.rate.clone(), p.initial.current.clone()))
+        .collect();
+    let initial_per_lane = spec
+        .populations
+        .keys()
+        .map(|name| {
+            lane_specs
+                .iter()
+                .map(|s| {
+                    let p = &s.populations[name];
+                    (p.initial.rate.clone(), p.initial.current.clone())
+                })
+                .collect()
+        })
+        .collect();
+
+    Ok(Lowered {
+        lanes,
+        dt_ms: dt,
+        transient_steps,
+        record_steps,
+        populations,
+        channels,
+        projections,
+        inputs,
+        recorders,
+        initial,
+        initial_per_lane,
+        lane_values,
+        phases,
+        seed: spec.seed,
+        base_dir: base_dir.map(Path::to_path_buf),
+    })
+}
+
+/// An operator from an explicit file: a dense `.npy` matrix or an `.npz` edge list.
+fn explicit_operator<T: Real>(path: &Path, n_post: usize, n_pre: usize, at: &str) -> Result<Operator<T>, SpecErrors> {
+    let arrays = read_array_file(path).map_err(|e| err(at, e))?;
+    if let [(key, matrix)] = arrays.as_slice()
+        && key.is_empty()
+    {
+        if matrix.shape != [n_post, n_pre] {
+            return Err(err(
+                at,
+                format!(
+                    "{} has shape {:?}, expected ({n_post}, {n_pre}) (postsynaptic × presynaptic neurons)",
+                    path.display(),
+                    matrix.shape
+                ),
+            ));
+        }
+        return Ok(dense_operator(n_post, n_pre, matrix.values.clone()));
+    }
+    let get = |name: &str| arrays.iter().find(|(k, _)| k == name).map(|(_, a)| a);
+    let (Some(post), Some(pre)) = (get("post"), get("pre")) else {
+        return Err(err(
+            at,
+            format!(
+                "{} must hold integer arrays `post` and `pre` (and optionally `weight`)",
+                path.display()
+            ),
+        ));
+    };
+    let weight = get("weight");
+    let n = post.values.len();
+    if pre.values.len() != n || weight.is_some_and(|w| w.values.len() != n) {
+        return Err(err(at, format!("`post`, `pre` and `weight` in {} differ in length", path.display())));
+    }
+    let to_index = |values: &[f64], bound: usize, what: &str| -> Result<Vec<u32>, SpecErrors> {
+        values
+            .iter()
+            .map(|&v| {
+                if v >= 0.0 && v.fract() == 0.0 && (v as usize) < bound {
+                    Ok(v as u32)
+                } else {
+                    Err(err(
+                        at,
+                        format!("{what} index {v} in {} is outside [0, {bound})", path.display()),
+                    ))
+                }
+            })
+            .collect()
+    };
+    let post = to_index(&post.values, n_post, "post")?;
+    let pre = to_index(&pre.values, n_pre, "pre")?;
+    Ok(csr_from_edges(n_post, n_pre, &post, &pre, weight.map(|w| w.values.as_slice())))
+}

@@ -1,0 +1,115 @@
+//! What a run returns: named arrays (the layout NumPy users get from `results.npz`), the resolved
+//! spec, and a summary.
+//!
+//! Array names and shapes:
+//!
+//! | name | shape | meaning |
+//! |---|---|---|
+//! | `t` | (frames,) | time of each frame of the first monitor, in seconds from the end of the transient |
+//! | `<population>.<variable>` | (lanes, frames, neurons) | per-neuron recording |
+//! | `<population>.<variable>_mean` | (lanes, frames) | population mean |
+//! | `<population>.<variable>_t` | (frames,) | only for monitors whose frames differ from `t` |
+//! | `<input>.phase` | (lanes,) | stimulus phase (degrees) of inputs with `random_phase` |
+//! | `lane.<key>` | (lanes,) | value of each swept key in each lane |
+
+use neuroxide_model::NetworkSpec;
+
+/// Data of a named array (row-major).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArrayData {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl ArrayData {
+    pub fn len(&self) -> usize {
+        match self {
+            ArrayData::F32(v) => v.len(),
+            ArrayData::F64(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The values as f64 (converted from f32 if needed).
+    pub fn to_f64(&self) -> Vec<f64> {
+        match self {
+            ArrayData::F32(v) => v.iter().map(|&x| x as f64).collect(),
+            ArrayData::F64(v) => v.clone(),
+        }
+    }
+}
+
+/// One result array.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedArray {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub data: ArrayData,
+}
+
+impl NamedArray {
+    /// Element at a multi-index, as f64.
+    pub fn at(&self, index: &[usize]) -> f64 {
+        assert_eq!(index.len(), self.shape.len(), "index rank of {}", self.name);
+        let mut flat = 0;
+        for (i, (&k, &n)) in index.iter().zip(&self.shape).enumerate() {
+            assert!(k < n, "index {k} out of range {n} on axis {i} of {}", self.name);
+            flat = flat * n + k;
+        }
+        match &self.data {
+            ArrayData::F32(v) => v[flat] as f64,
+            ArrayData::F64(v) => v[flat],
+        }
+    }
+}
+
+/// Figures about a run, for summaries and benchmarks.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunSummary {
+    /// Integration steps taken (transient included).
+    pub steps: u64,
+    pub lanes: usize,
+    pub threads: usize,
+    /// Synapses represented by all projections.
+    pub synapses: u64,
+    /// Seconds spent building (lowering) and simulating.
+    pub build_seconds: f64,
+    pub run_seconds: f64,
+    /// Bytes the operators hold.
+    pub operator_bytes: u64,
+    /// Bytes the recordings hold.
+    pub recording_bytes: u64,
+}
+
+/// The outcome of a run.
+#[derive(Clone, Debug)]
+pub struct Results {
+    /// The arrays, in the order they are written.
+    pub arrays: Vec<NamedArray>,
+    /// The fully resolved model (seed and version included) that reruns to the same numbers.
+    pub spec: NetworkSpec,
+    /// False when the run stopped early (e.g. a divergence); the arrays hold what was recorded.
+    pub complete: bool,
+    /// Why the run stopped early.
+    pub error: Option<String>,
+    pub summary: RunSummary,
+}
+
+impl Results {
+    /// The array called `name`.
+    pub fn get(&self, name: &str) -> Option<&NamedArray> {
+        self.arrays.iter().find(|a| a.name == name)
+    }
+
+    /// The array called `name`, as f64 values; panics with the list of names if absent.
+    pub fn values(&self, name: &str) -> Vec<f64> {
+        match self.get(name) {
+            Some(a) => a.data.to_f64(),
+            None => panic!(
+                "no array `{name}`; arrays: {}",
+                self.arrays.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+}

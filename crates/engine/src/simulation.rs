@@ -1,0 +1,608 @@
+//! A built network: `build` once, then `run`, `reset`, and run again.
+//!
+//! One step (see [`crate::rate`] for the equations):
+//! 1. every projection adds `scale · W r_pre` to its channel's drive (rates at the start of the step);
+//! 2. every channel relaxes its current towards its drive;
+//! 3. every population sums its currents and external inputs into `μ` and relaxes its rates
+//!    towards `φ(μ)`, writing the new rates into a second buffer; the buffers are then swapped;
+//! 4. monitors observe the new state (after the transient).
+//!
+//! All parallel work is split into blocks of neurons whose boundaries do not depend on the thread
+//! count and no reduction crosses blocks, so results are bitwise identical for any thread count.
+
+use crate::lower::{Lowered, RatePopulation, lower, read_array_file, resolve_file};
+use crate::rate::transfer;
+use crate::real::Real;
+use crate::results::{ArrayData, NamedArray, Results, RunSummary};
+use crate::rng::{CounterRng, stream_id};
+use neuroxide_model::{InitialValue, NetworkSpec, Precision, SpecError, SpecErrors, Variable, paths};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Options of a build that are not part of the model.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// Worker threads (overrides the model's `threads`); absent: the model's, then
+    /// `RAYON_NUM_THREADS`, then all cores.
+    pub threads: Option<usize>,
+    /// Folder relative file paths in the model are resolved against.
+    pub base_dir: Option<PathBuf>,
+}
+
+/// Why a run stopped before its end.
+#[derive(Clone, Debug)]
+pub struct Diverged {
+    /// What diverged, where and when.
+    pub message: String,
+    /// Everything recorded up to the step before.
+    pub results: Box<Results>,
+}
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diverged {}
+
+/// Rows per parallel block for `lanes` lanes: fixed, independent of the thread count.
+fn block_rows(lanes: usize) -> usize {
+    (8192 / lanes.max(1)).max(16)
+}
+
+/// The thread count: explicit, then the model's, then `RAYON_NUM_THREADS`, then all cores.
+pub fn thread_count(explicit: Option<usize>, spec: &NetworkSpec) -> usize {
+    explicit
+        .or(spec.threads)
+        .or_else(|| std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()))
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// A network ready to run in precision `T`.
+pub struct Simulation<T: Real> {
+    spec: NetworkSpec,
+    net: Lowered<T>,
+    pool: rayon::ThreadPool,
+    threads: usize,
+    /// Steps taken since the last reset.
+    step: u64,
+    build_seconds: f64,
+}
+
+impl<T: Real> Simulation<T> {
+    /// Lower a validated spec: sample connectivity, precompute propagators, size recordings, and
+    /// set the initial state.
+    pub fn build(spec: &NetworkSpec, options: &BuildOptions) -> Result<Self, SpecErrors> {
+        let started = Instant::now();
+        let threads = thread_count(options.threads, spec);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| SpecErrors::one(SpecError::new("threads", format!("cannot start {threads} threads: {e}"))))?;
+        let net = lower::<T>(spec, options.base_dir.as_deref(), &pool)?;
+        let mut resolved = paths::resolve(spec)?;
+        resolved.precision = if T::NAME == "f32" { Precision::F32 } else { Precision::F64 };
+        let mut simulation = Simulation {
+            spec: resolved,
+            net,
+            pool,
+            threads,
+            step: 0,
+            build_seconds: 0.0,
+        };
+        simulation.reset()?;
+        simulation.build_seconds = started.elapsed().as_secs_f64();
+        Ok(simulation)
+    }
+
+    /// The resolved spec (defaults filled in, version stamped).
+    pub fn spec(&self) -> &NetworkSpec {
+        &self.spec
+    }
+
+    /// Number of lanes.
+    pub fn lanes(&self) -> usize {
+        self.net.lanes
+    }
+
+    /// Worker threads.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Seconds the build took.
+    pub fn build_seconds(&self) -> f64 {
+        self.build_seconds
+    }
+
+    /// Steps of one full run (transient + duration).
+    pub fn total_steps(&self) -> u64 {
+        self.net.transient_steps + self.net.record_steps
+    }
+
+    /// Synapses represented by all projections.
+    pub fn synapses(&self) -> u64 {
+        self.net.projections.iter().map(|p| p.operator.synapses()).sum()
+    }
+
+    /// Bytes the coupling operators hold.
+    pub fn operator_bytes(&self) -> u64 {
+        self.net.projections.iter().map(|p| p.operator.memory_bytes()).sum()
+    }
+
+    /// Bytes streamed from memory by one step's coupling operators (for a roofline figure).
+    pub fn operator_bytes_per_step(&self) -> u64 {
+        self.net
+            .projections
+            .iter()
+            .map(|p| p.operator.bytes_per_apply(self.net.lanes))
+            .sum()
+    }
+
+    /// Bytes the recordings will hold after a full run.
+    pub fn recording_bytes(&self) -> u64 {
+        self.net.recorders.iter().map(|r| r.bytes()).sum()
+    }
+
+    /// One line per projection: name, operator and synapse count.
+    pub fn describe_operators(&self) -> Vec<String> {
+        self.net
+            .projections
+            .iter()
+            .map(|p| format!("{}: {} ({} synapses)", p.name, p.operator.describe(), p.operator.synapses()))
+            .collect()
+    }
+
+    /// The dense coupling matrix of a projection (for tests and plots of small networks).
+    pub fn projection_matrix(&self, name: &str) -> Option<Vec<f64>> {
+        self.net
+            .projections
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.operator.to_dense())
+    }
+
+    /// Current rates of a population, `[neuron][lane]`.
+    pub fn rates(&self, population: &str) -> Option<&[T]> {
+        self.net
+            .populations
+            .iter()
+            .find(|p| p.name == population)
+            .map(|p| p.rate.as_slice())
+    }
+
+    /// Restore the initial state (rates, currents) and the step counter; recordings are cleared
+    /// by the next run.
+    pub fn reset(&mut self) -> Result<(), SpecErrors> {
+        self.step = 0;
+        let lanes = self.net.lanes;
+        let seed = self.net.seed;
+        let base_dir = self.net.base_dir.clone();
+        for p in 0..self.net.populations.len() {
+            let name = self.net.populations[p].name.clone();
+            let size = self.net.populations[p].size;
+            let per_lane = self.net.initial_per_lane[p].clone();
+            let currents: Vec<InitialValue> = per_lane.iter().map(|(_, c)| c.clone()).collect();
+            let current0 = initial_values::<T>(&currents, size, lanes, seed, &format!("initial current {name}"), base_dir.as_deref())
+                .map_err(|e| SpecErrors::one(SpecError::new(format!("populations.{name}.initial.current"), e)))?;
+            for &c in &self.net.populations[p].channels {
+                self.net.channels[c].state.copy_from_slice(&current0);
+            }
+            let pop = &mut self.net.populations[p];
+            let channels = pop.channels.len();
+            for (total, c) in pop.current.iter_mut().zip(&current0) {
+                *total = T::from_f64(channels as f64) * *c;
+            }
+            let rates: Vec<InitialValue> = per_lane.iter().map(|(r, _)| r.clone()).collect();
+            if matches!(rates[0], InitialValue::Transfer) {
+                // r0 = φ(μ0): currents plus the inputs active at step 0.
+                pop.external.iter_mut().for_each(|x| *x = T::ZERO);
+                for &i in &pop.inputs {
+                    let input = &self.net.inputs[i];
+                    if input.active(0) {
+                        input.add_rows(0, 0, &mut pop.external, lanes);
+                    }
+                }
+                for n in 0..size {
+                    for l in 0..lanes {
+                        let k = n * lanes + l;
+                        pop.input[k] = pop.current[k] + pop.external[k];
+                        pop.rate[k] = transfer(pop.transfer, pop.input[k], pop.threshold[l], pop.gain[l]);
+                    }
+                }
+            } else {
+                pop.rate = initial_values::<T>(&rates, size, lanes, seed, &format!("initial rate {name}"), base_dir.as_deref())
+                    .map_err(|e| SpecErrors::one(SpecError::new(format!("populations.{name}.initial.rate"), e)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Advance `steps` steps without recording (benchmarks). Returns an error message if the state
+    /// became non-finite.
+    pub fn advance(&mut self, steps: u64) -> Result<(), String> {
+        let pool = std::mem::replace(&mut self.pool, rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap());
+        let result = pool.install(|| {
+            for _ in 0..steps {
+                self.step_once(&pool)?;
+            }
+            Ok(())
+        });
+        self.pool = pool;
+        result
+    }
+
+    /// Run the transient and the recorded duration from the current state and return the
+    /// recordings. A run that diverges stops at the first non-finite value and returns what was
+    /// recorded up to then, with the step, population and variable named.
+    pub fn run(&mut self) -> Result<Results, Box<Diverged>> {
+        let started = Instant::now();
+        for recorder in &mut self.net.recorders {
+            recorder.allocate();
+        }
+        let total = self.total_steps();
+        let first = self.step;
+        let transient = self.net.transient_steps;
+        let pool = std::mem::replace(&mut self.pool, rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap());
+        let outcome = pool.install(|| -> Result<(), String> {
+            while self.step < first + total {
+                self.step_once(&pool)?;
+                let done = self.step - first;
+                if done > transient {
+                    self.observe((done - transient - 1) as usize);
+                }
+            }
+            Ok(())
+        });
+        self.pool = pool;
+        let run_seconds = started.elapsed().as_secs_f64();
+        let results = self.results(outcome.is_ok(), outcome.as_ref().err().cloned(), run_seconds);
+        match outcome {
+            Ok(()) => Ok(results),
+            Err(message) => Err(Box::new(Diverged {
+                message,
+                results: Box::new(results),
+            })),
+        }
+    }
+
+    fn observe(&mut self, step: usize) {
+        let net = &mut self.net;
+        for recorder in &mut net.recorders {
+            if recorder.wants(step) {
+                let pop = &net.populations[recorder.population];
+                let values = match recorder.variable {
+                    Variable::Rate => &pop.rate,
+                    Variable::Current => &pop.current,
+                    Variable::Input => &pop.input,
+                };
+                recorder.observe(step, values);
+            }
+        }
+    }
+
+    /// One integration step on `pool` (already installed).
+    fn step_once(&mut self, pool: &rayon::ThreadPool) -> Result<(), String> {
+        let net = &mut self.net;
+        let lanes = net.lanes;
+        let step = self.step;
+        // 1. Projections → channel drives.
+        for channel in &mut net.channels {
+            channel.drive.iter_mut().for_each(|x| *x = T::ZERO);
+            for &p in &channel.projections {
+                let projection = &net.projections[p];
+                let pre = &net.populations[projection.pre].rate;
+                projection
+                    .operator
+                    .apply_add_scaled(pre, &mut channel.drive, lanes, &projection.scale, pool);
+            }
+        }
+        let rows = block_rows(lanes);
+        let chunk = rows * lanes;
+        // 2. Channels relax; their sum is the population's current.
+        for pop in &mut net.populations {
+            for (n, &c) in pop.channels.iter().enumerate() {
+                let channel = &mut net.channels[c];
+                let (a, b) = (&channel.a, &channel.b);
+                channel
+                    .state
+                    .par_chunks_mut(chunk)
+                    .zip(channel.drive.par_chunks(chunk))
+                    .zip(pop.current.par_chunks_mut(chunk))
+                    .for_each(|((state, drive), current)| {
+                        for ((s, d), total) in state.chunks_exact_mut(lanes).zip(drive.chunks_exact(lanes)).zip(current.chunks_exact_mut(lanes)) {
+                            for l in 0..lanes {
+                                s[l] = a[l] * s[l] + b[l] * d[l];
+                                total[l] = if n == 0 { s[l] } else { total[l] + s[l] };
+                            }
+                        }
+                    });
+            }
+            if pop.channels.is_empty() {
+                pop.current.iter_mut().for_each(|x| *x = T::ZERO);
+            }
+        }
+        // 3. Populations: inputs, transfer, rates.
+        let mut constant = vec![T::ZERO; lanes];
+        for p in 0..net.populations.len() {
+            constant.iter_mut().for_each(|x| *x = T::ZERO);
+            let mut varying = Vec::new();
+            for &i in &net.populations[p].inputs {
+                let input = &net.inputs[i];
+                if input.active(step) && !input.add_constant(&mut constant) {
+                    varying.push(input);
+                }
+            }
+            let pop = &mut net.populations[p];
+            let RatePopulation {
+                transfer: kind,
+                threshold,
+                gain,
+                rate_a,
+                rate_b,
+                rate,
+                rate_next,
+                current,
+                input,
+                external,
+                ..
+            } = pop;
+            let kind = *kind;
+            let constant = &constant;
+            let varying = &varying;
+            let finite = rate_next
+                .par_chunks_mut(chunk)
+                .zip(rate.par_chunks(chunk))
+                .zip(current.par_chunks(chunk))
+                .zip(input.par_chunks_mut(chunk))
+                .zip(external.par_chunks_mut(chunk))
+                .enumerate()
+                .map(|(block, ((((next, rate), current), input), external))| {
+                    let has_external = !varying.is_empty();
+                    if has_external {
+                        external.iter_mut().for_each(|x| *x = T::ZERO);
+                        for source in varying {
+                            source.add_rows(step, block * rows, external, lanes);
+                        }
+                    }
+                    let mut finite = true;
+                    for k in 0..next.len() {
+                        let l = k % lanes;
+                        let mut mu = current[k] + constant[l];
+                        if has_external {
+                            mu += external[k];
+                        }
+                        input[k] = mu;
+                        let phi = transfer(kind, mu, threshold[l], gain[l]);
+                        let r = rate_a[l] * rate[k] + rate_b[l] * phi;
+                        next[k] = r;
+                        finite &= r.is_finite() && mu.is_finite();
+                    }
+                    finite
+                })
+                .reduce(|| true, |a, b| a && b);
+            std::mem::swap(rate, rate_next);
+            if !finite {
+                return Err(self.divergence(p));
+            }
+        }
+        self.step += 1;
+        Ok(())
+    }
+
+    /// Name the first non-finite value of population `p` after the current step.
+    fn divergence(&self, p: usize) -> String {
+        let pop = &self.net.populations[p];
+        let lanes = self.net.lanes;
+        let dt = self.net.dt_ms;
+        let time = (self.step as f64 + 1.0) * dt - self.net.transient_steps as f64 * dt;
+        let find = |values: &[T]| values.iter().position(|v| !v.is_finite());
+        let (variable, k) = if let Some(k) = find(&pop.current) {
+            ("current", k)
+        } else if let Some(k) = find(&pop.input) {
+            ("input", k)
+        } else {
+            ("rate", find(&pop.rate).unwrap_or(0))
+        };
+        let value = match variable {
+            "current" => pop.current[k],
+            "input" => pop.input[k],
+            _ => pop.rate[k],
+        };
+        format!(
+            "the simulation diverged at step {} (t = {time} ms after the transient): `{}.{variable}` of neuron {} in lane {} is {value}; \
+             reduce dt, the couplings or the drive (results up to the previous step are kept)",
+            self.step + 1,
+            pop.name,
+            k / lanes,
+            k % lanes
+        )
+    }
+
+    fn results(&self, complete: bool, error: Option<String>, run_seconds: f64) -> Results {
+        let mut arrays = Vec::new();
+        let first_times = self.net.recorders.first().map(|r| r.times());
+        for (i, recorder) in self.net.recorders.iter().enumerate() {
+            let name = format!("{}.{}", recorder.population_name, recorder.variable.name());
+            let time_name = if i == 0 {
+                Some("t".to_string())
+            } else if Some(recorder.times()) != first_times {
+                Some(format!("{name}_t"))
+            } else {
+                None
+            };
+            let mut recorded = recorder.arrays(time_name);
+            // `t` first, as users look for it first.
+            if i == 0 {
+                let t = recorded.pop().expect("time array");
+                arrays.insert(0, t);
+            }
+            arrays.extend(recorded);
+        }
+        for (key, values) in &self.net.lane_values {
+            arrays.push(NamedArray {
+                name: format!("lane.{key}"),
+                shape: vec![values.len()],
+                data: ArrayData::F64(values.clone()),
+            });
+        }
+        for (name, values) in &self.net.phases {
+            arrays.push(NamedArray {
+                name: name.clone(),
+                shape: vec![values.len()],
+                data: ArrayData::F64(values.clone()),
+            });
+        }
+        Results {
+            arrays,
+            spec: self.spec.clone(),
+            complete,
+            error,
+            summary: RunSummary {
+                steps: self.step,
+                lanes: self.net.lanes,
+                threads: self.threads,
+                synapses: self.synapses(),
+                build_seconds: self.build_seconds,
+                run_seconds,
+                operator_bytes: self.operator_bytes(),
+                recording_bytes: self.recording_bytes(),
+            },
+        }
+    }
+}
+
+/// Initial values `[neuron][lane]` from per-lane settings.
+fn initial_values<T: Real>(
+    settings: &[InitialValue],
+    size: usize,
+    lanes: usize,
+    seed: u64,
+    purpose: &str,
+    base_dir: Option<&Path>,
+) -> Result<Vec<T>, String> {
+    let mut values = vec![T::ZERO; size * lanes];
+    let stream = stream_id(purpose, 0);
+    for (l, setting) in settings.iter().enumerate() {
+        match setting {
+            InitialValue::Zero | InitialValue::Transfer => {}
+            InitialValue::Constant(c) => (0..size).for_each(|n| values[n * lanes + l] = T::from_f64(*c)),
+            InitialValue::Gaussian { mean, std } => {
+                for n in 0..size {
+                    // One counter row per (neuron, lane): independent of everything else.
+                    let mut rng = CounterRng::new(seed, stream, (n * lanes + l) as u64);
+                    values[n * lanes + l] = T::from_f64(mean + std * rng.next_normal());
+                }
+            }
+            InitialValue::File(file) => {
+                let path = resolve_file(base_dir, file);
+                let arrays = read_array_file(&path)?;
+                let array = &arrays[0].1;
+                match array.shape.as_slice() {
+                    [n] if *n == size => (0..size).for_each(|i| values[i * lanes + l] = T::from_f64(array.values[i])),
+                    [b, n] if *n == size && *b == lanes => {
+                        (0..size).for_each(|i| values[i * lanes + l] = T::from_f64(array.values[l * size + i]))
+                    }
+                    shape => {
+                        return Err(format!(
+                            "{} has shape {shape:?}, expected ({size},) or ({lanes}, {size})",
+                            path.display()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(values)
+}
+
+/// A simulation in the precision its spec asks for.
+pub enum AnySimulation {
+    F32(Simulation<f32>),
+    F64(Simulation<f64>),
+}
+
+macro_rules! any {
+    ($self:expr, $s:ident => $body:expr) => {
+        match $self {
+            AnySimulation::F32($s) => $body,
+            AnySimulation::F64($s) => $body,
+        }
+    };
+}
+
+impl AnySimulation {
+    /// Build in the spec's precision.
+    pub fn build(spec: &NetworkSpec, options: &BuildOptions) -> Result<Self, SpecErrors> {
+        Ok(match spec.precision {
+            Precision::F32 => AnySimulation::F32(Simulation::build(spec, options)?),
+            Precision::F64 => AnySimulation::F64(Simulation::build(spec, options)?),
+        })
+    }
+    pub fn run(&mut self) -> Result<Results, Box<Diverged>> {
+        any!(self, s => s.run())
+    }
+    pub fn advance(&mut self, steps: u64) -> Result<(), String> {
+        any!(self, s => s.advance(steps))
+    }
+    pub fn reset(&mut self) -> Result<(), SpecErrors> {
+        any!(self, s => s.reset())
+    }
+    pub fn spec(&self) -> &NetworkSpec {
+        any!(self, s => s.spec())
+    }
+    pub fn lanes(&self) -> usize {
+        any!(self, s => s.lanes())
+    }
+    pub fn threads(&self) -> usize {
+        any!(self, s => s.threads())
+    }
+    pub fn build_seconds(&self) -> f64 {
+        any!(self, s => s.build_seconds())
+    }
+    pub fn total_steps(&self) -> u64 {
+        any!(self, s => s.total_steps())
+    }
+    pub fn synapses(&self) -> u64 {
+        any!(self, s => s.synapses())
+    }
+    pub fn operator_bytes(&self) -> u64 {
+        any!(self, s => s.operator_bytes())
+    }
+    pub fn operator_bytes_per_step(&self) -> u64 {
+        any!(self, s => s.operator_bytes_per_step())
+    }
+    pub fn recording_bytes(&self) -> u64 {
+        any!(self, s => s.recording_bytes())
+    }
+    pub fn describe_operators(&self) -> Vec<String> {
+        any!(self, s => s.describe_operators())
+    }
+}
+
+/// Build and run a spec in one call.
+pub fn simulate(spec: &NetworkSpec, options: &BuildOptions) -> Result<Results, SimulateError> {
+    let mut simulation = AnySimulation::build(spec, options).map_err(SimulateError::Spec)?;
+    simulation.run().map_err(SimulateError::Diverged)
+}
+
+/// An error of [`simulate`]: a bad model, or a run that diverged.
+#[derive(Debug)]
+pub enum SimulateError {
+    Spec(SpecErrors),
+    Diverged(Box<Diverged>),
+}
+
+impl std::fmt::Display for SimulateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SimulateError::Spec(e) => write!(f, "{e}"),
+            SimulateError::Diverged(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+impl std::error::Error for SimulateError {}
