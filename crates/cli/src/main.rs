@@ -10,7 +10,11 @@ use std::process::ExitCode;
 mod bench;
 
 #[derive(Parser)]
-#[command(name = "neuroxide", version, about = "Fast, reproducible simulation of rate and spiking networks")]
+#[command(
+    name = "neuroxide",
+    version,
+    about = "Fast, reproducible simulation of rate and spiking networks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -119,7 +123,13 @@ fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn run(file: &Path, set: &[String], out: Option<PathBuf>, threads: Option<usize>, quiet: bool) -> Result<ExitCode> {
+fn run(
+    file: &Path,
+    set: &[String],
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<ExitCode> {
     let model = match load(file, set) {
         Ok(m) => m,
         Err(code) => return Ok(code),
@@ -148,11 +158,10 @@ fn run(file: &Path, set: &[String], out: Option<PathBuf>, threads: Option<usize>
             megabytes(available)
         );
     }
-    let name = model
-        .spec
-        .name
-        .clone()
-        .unwrap_or_else(|| file.file_stem().map_or("run".into(), |s| s.to_string_lossy().into_owned()));
+    let name = model.spec.name.clone().unwrap_or_else(|| {
+        file.file_stem()
+            .map_or("run".into(), |s| s.to_string_lossy().into_owned())
+    });
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&name));
     if !quiet {
         println!(
@@ -175,7 +184,8 @@ fn run(file: &Path, set: &[String], out: Option<PathBuf>, threads: Option<usize>
         Ok(results) => (results, None),
         Err(d) => (*d.results, Some(d.message)),
     };
-    neuroxide_io::write_results(&out, &results).with_context(|| format!("writing results to {}", out.display()))?;
+    neuroxide_io::write_results(&out, &results)
+        .with_context(|| format!("writing results to {}", out.display()))?;
     if !quiet {
         print_summary(&results);
         println!("results: {}", out.join("results.npz").display());
@@ -214,7 +224,9 @@ fn print_summary(results: &Results) {
         let mean = per_lane.iter().sum::<f64>() / lanes as f64;
         let (lo, hi) = per_lane
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
         if lanes > 1 {
             println!("  {population}: mean rate {mean:.4} (lanes {lo:.4} … {hi:.4})");
         } else {

@@ -31,4 +31,6 @@ pub mod theory;
 
 pub use real::Real;
 pub use results::{ArrayData, NamedArray, Results, RunSummary};
-pub use simulation::{AnySimulation, BuildOptions, Diverged, SimulateError, Simulation, simulate, thread_count};
+pub use simulation::{
+    AnySimulation, BuildOptions, Diverged, SimulateError, Simulation, simulate, thread_count,
+};

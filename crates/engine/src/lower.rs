@@ -109,7 +109,8 @@ pub struct FileArray {
 
 fn read_npy(path: &Path) -> Result<FileArray, String> {
     use ndarray_npy::ReadNpyExt;
-    let open = || std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()));
+    let open =
+        || std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()));
     if let Ok(a) = ndarray::ArrayD::<f64>::read_npy(open()?) {
         return Ok(FileArray {
             shape: a.shape().to_vec(),
@@ -124,13 +125,20 @@ fn read_npy(path: &Path) -> Result<FileArray, String> {
     }
     ndarray::ArrayD::<f64>::read_npy(open()?)
         .map(|_| unreachable!())
-        .map_err(|e| format!("{} is not a float64/float32 .npy array: {e}", path.display()))
+        .map_err(|e| {
+            format!(
+                "{} is not a float64/float32 .npy array: {e}",
+                path.display()
+            )
+        })
 }
 
 fn read_npz(path: &Path) -> Result<Vec<(String, FileArray)>, String> {
     use ndarray_npy::NpzReader;
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut npz = NpzReader::new(file).map_err(|e| format!("{} is not an .npz archive: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut npz = NpzReader::new(file)
+        .map_err(|e| format!("{} is not an .npz archive: {e}", path.display()))?;
     let names = npz.names().map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for name in names {
@@ -263,7 +271,10 @@ fn low_rank_vectors(
                 let (_, a) = arrays.iter().find(|(k, _)| k == key).ok_or_else(|| {
                     err(
                         format!("{at}.file"),
-                        format!("{} has no array `{key}` (expected `m` and `n`)", path.display()),
+                        format!(
+                            "{} has no array `{key}` (expected `m` and `n`)",
+                            path.display()
+                        ),
                     )
                 })?;
                 if a.shape != [rows, rank] {
@@ -294,7 +305,9 @@ pub fn lower<T: Real>(
     let lane_specs = paths::lane_specs(spec)?;
     let lanes = lane_specs.len();
     let dt = spec.dt.ms();
-    let per_lane = |f: &dyn Fn(&NetworkSpec) -> f64| -> Vec<T> { lane_specs.iter().map(|s| T::from_f64(f(s))).collect() };
+    let per_lane = |f: &dyn Fn(&NetworkSpec) -> f64| -> Vec<T> {
+        lane_specs.iter().map(|s| T::from_f64(f(s))).collect()
+    };
 
     // Populations.
     let mut populations = Vec::new();
@@ -329,7 +342,10 @@ pub fn lower<T: Real>(
     for (name, proj) in &spec.projections {
         let at = |key: &str| format!("projections.{name}.{key}");
         let pre = spec.populations.get_index_of(&proj.pre).expect("validated");
-        let post = spec.populations.get_index_of(&proj.post).expect("validated");
+        let post = spec
+            .populations
+            .get_index_of(&proj.post)
+            .expect("validated");
         let (n_pre, n_post) = (spec.populations[pre].size, spec.populations[post].size);
         let scaling = proj.scaling.unwrap_or_else(|| default_scaling(&proj.rule));
         let k = mean_in_degree(&proj.rule, n_pre, n_post);
@@ -341,7 +357,11 @@ pub fn lower<T: Real>(
             Scaling::SqrtN => 1.0 / (n_pre as f64).sqrt(),
         };
         let self_projection = proj.pre == proj.post;
-        let available = if self_projection && !proj.autapses { n_pre - 1 } else { n_pre };
+        let available = if self_projection && !proj.autapses {
+            n_pre - 1
+        } else {
+            n_pre
+        };
         let rule = match &proj.rule {
             Rule::AllToAll => connectivity::Rule::AllToAll,
             Rule::Bernoulli { p: Some(p), .. } => connectivity::Rule::Bernoulli { p: *p },
@@ -377,7 +397,12 @@ pub fn lower<T: Real>(
             Profile::Gaussian => connectivity::Profile::Gaussian,
         };
         let operator: Operator<T> = if let Rule::Explicit { file } = &proj.rule {
-            explicit_operator(&resolve_file(base_dir, file), n_post, n_pre, &at("rule.explicit.file"))?
+            explicit_operator(
+                &resolve_file(base_dir, file),
+                n_post,
+                n_pre,
+                &at("rule.explicit.file"),
+            )?
         } else {
             let block = BlockSpec {
                 n_post,
@@ -397,7 +422,9 @@ pub fn lower<T: Real>(
             .iter()
             .map(|s| {
                 let p = &s.projections[name];
-                p.tau_syn.or(s.populations[post].tau_syn).map(|t| t.ms().to_bits())
+                p.tau_syn
+                    .or(s.populations[post].tau_syn)
+                    .map(|t| t.ms().to_bits())
             })
             .collect();
         let key = (post, taus.clone());
@@ -441,9 +468,14 @@ pub fn lower<T: Real>(
     let mut phases = Vec::new();
     for (name, input) in &spec.inputs {
         let at = |key: &str| format!("inputs.{name}.{key}");
-        let population = spec.populations.get_index_of(&input.target).expect("validated");
+        let population = spec
+            .populations
+            .get_index_of(&input.target)
+            .expect("validated");
         let size = spec.populations[population].size;
-        let first_step = input.start.map_or(0, |t| steps_of(t.ms() + spec.transient.ms(), dt));
+        let first_step = input
+            .start
+            .map_or(0, |t| steps_of(t.ms() + spec.transient.ms(), dt));
         let last_step = input
             .stop
             .map_or(u64::MAX, |t| steps_of(t.ms() + spec.transient.ms(), dt));
@@ -486,9 +518,12 @@ pub fn lower<T: Real>(
                     let shape = match &stimulus.shape {
                         StimulusShape::Uniform => 1.0,
                         StimulusShape::Cos => delta.cos(),
-                        StimulusShape::Cosine { sigma } => (1.0 + sigma * delta.cos()).max(0.0) / (1.0 + sigma),
+                        StimulusShape::Cosine { sigma } => {
+                            (1.0 + sigma * delta.cos()).max(0.0) / (1.0 + sigma)
+                        }
                         StimulusShape::Gaussian { width } => {
-                            let wrapped = (delta + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU)
+                            let wrapped = (delta + std::f64::consts::PI)
+                                .rem_euclid(std::f64::consts::TAU)
                                 - std::f64::consts::PI;
                             (-0.5 * (wrapped / width.radians()).powi(2)).exp()
                         }
@@ -540,10 +575,13 @@ pub fn lower<T: Real>(
             population,
             first_step,
             last_step: if input.file.is_some() {
-                last_step.min(first_step + match &kind {
-                    InputKind::Series { steps, .. } => *steps as u64,
-                    _ => u64::MAX,
-                })
+                last_step.min(
+                    first_step
+                        + match &kind {
+                            InputKind::Series { steps, .. } => *steps as u64,
+                            _ => u64::MAX,
+                        },
+                )
             } else {
                 last_step
             },
@@ -574,7 +612,10 @@ pub fn lower<T: Real>(
     };
     let mut recorders = Vec::new();
     for monitor in monitors {
-        let population = spec.populations.get_index_of(&monitor.population).expect("validated");
+        let population = spec
+            .populations
+            .get_index_of(&monitor.population)
+            .expect("validated");
         let size = spec.populations[population].size;
         let schedule = match (monitor.window, monitor.every) {
             (Some(w), _) => Schedule::Window(steps_of(w.ms(), dt) as usize),
@@ -651,7 +692,12 @@ pub fn lower<T: Real>(
 }
 
 /// An operator from an explicit file: a dense `.npy` matrix or an `.npz` edge list.
-fn explicit_operator<T: Real>(path: &Path, n_post: usize, n_pre: usize, at: &str) -> Result<Operator<T>, SpecErrors> {
+fn explicit_operator<T: Real>(
+    path: &Path,
+    n_post: usize,
+    n_pre: usize,
+    at: &str,
+) -> Result<Operator<T>, SpecErrors> {
     let arrays = read_array_file(path).map_err(|e| err(at, e))?;
     if let [(key, matrix)] = arrays.as_slice()
         && key.is_empty()
@@ -681,7 +727,13 @@ fn explicit_operator<T: Real>(path: &Path, n_post: usize, n_pre: usize, at: &str
     let weight = get("weight");
     let n = post.values.len();
     if pre.values.len() != n || weight.is_some_and(|w| w.values.len() != n) {
-        return Err(err(at, format!("`post`, `pre` and `weight` in {} differ in length", path.display())));
+        return Err(err(
+            at,
+            format!(
+                "`post`, `pre` and `weight` in {} differ in length",
+                path.display()
+            ),
+        ));
     }
     let to_index = |values: &[f64], bound: usize, what: &str| -> Result<Vec<u32>, SpecErrors> {
         values
@@ -692,7 +744,10 @@ fn explicit_operator<T: Real>(path: &Path, n_post: usize, n_pre: usize, at: &str
                 } else {
                     Err(err(
                         at,
-                        format!("{what} index {v} in {} is outside [0, {bound})", path.display()),
+                        format!(
+                            "{what} index {v} in {} is outside [0, {bound})",
+                            path.display()
+                        ),
                     ))
                 }
             })
@@ -700,5 +755,11 @@ fn explicit_operator<T: Real>(path: &Path, n_post: usize, n_pre: usize, at: &str
     };
     let post = to_index(&post.values, n_post, "post")?;
     let pre = to_index(&pre.values, n_pre, "pre")?;
-    Ok(csr_from_edges(n_post, n_pre, &post, &pre, weight.map(|w| w.values.as_slice())))
+    Ok(csr_from_edges(
+        n_post,
+        n_pre,
+        &post,
+        &pre,
+        weight.map(|w| w.values.as_slice()),
+    ))
 }

@@ -88,7 +88,8 @@ impl<T: Real> Recorder<T> {
 
     /// Bytes the recording will hold when complete.
     pub fn bytes(&self) -> u64 {
-        let per_neuron = (self.lanes * self.frames * self.neurons.len()) as u64 * std::mem::size_of::<T>() as u64;
+        let per_neuron = (self.lanes * self.frames * self.neurons.len()) as u64
+            * std::mem::size_of::<T>() as u64;
         let means = if self.record_mean {
             (self.lanes * self.frames) as u64 * 8
         } else {
@@ -176,7 +177,8 @@ impl<T: Real> Recorder<T> {
             let count = self.neurons.len();
             for l in 0..lanes {
                 for s in 0..count {
-                    self.data[(l * self.frames + frame) * count + s] = T::from_f64(self.sums[s * lanes + l] * scale);
+                    self.data[(l * self.frames + frame) * count + s] =
+                        T::from_f64(self.sums[s * lanes + l] * scale);
                 }
                 self.means[l * self.frames + frame] = self.mean_sums[l] * scale;
             }

@@ -77,7 +77,9 @@ pub fn transfer<T: Real>(kind: Transfer, mu: T, threshold: T, gain: T) -> T {
         Transfer::Sigmoid => T::ONE / (T::ONE + (-(gain * x)).exp()),
         Transfer::Id => x,
         Transfer::Erf => T::from_f64(erf(x.to_f64() * std::f64::consts::FRAC_1_SQRT_2)),
-        Transfer::GaussCdf => gain * T::from_f64(0.5 * (1.0 + erf(x.to_f64() * std::f64::consts::FRAC_1_SQRT_2))),
+        Transfer::GaussCdf => {
+            gain * T::from_f64(0.5 * (1.0 + erf(x.to_f64() * std::f64::consts::FRAC_1_SQRT_2)))
+        }
         Transfer::BrunelSqrt => {
             if x < T::ZERO {
                 T::ZERO
@@ -160,7 +162,11 @@ mod tests {
             (4.0, 0.999_999_984_582_742_1),
         ];
         for (x, expected) in cases {
-            assert!((erf(x) - expected).abs() < 2e-15, "erf({x}) = {} vs {expected}", erf(x));
+            assert!(
+                (erf(x) - expected).abs() < 2e-15,
+                "erf({x}) = {} vs {expected}",
+                erf(x)
+            );
             assert!((erf(-x) + expected).abs() < 2e-15);
         }
     }

@@ -54,7 +54,11 @@ impl NamedArray {
         assert_eq!(index.len(), self.shape.len(), "index rank of {}", self.name);
         let mut flat = 0;
         for (i, (&k, &n)) in index.iter().zip(&self.shape).enumerate() {
-            assert!(k < n, "index {k} out of range {n} on axis {i} of {}", self.name);
+            assert!(
+                k < n,
+                "index {k} out of range {n} on axis {i} of {}",
+                self.name
+            );
             flat = flat * n + k;
         }
         match &self.data {
@@ -108,7 +112,11 @@ impl Results {
             Some(a) => a.data.to_f64(),
             None => panic!(
                 "no array `{name}`; arrays: {}",
-                self.arrays.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+                self.arrays
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }

@@ -15,7 +15,9 @@ use crate::rate::transfer;
 use crate::real::Real;
 use crate::results::{ArrayData, NamedArray, Results, RunSummary};
 use crate::rng::{CounterRng, stream_id};
-use neuroxide_model::{InitialValue, NetworkSpec, Precision, SpecError, SpecErrors, Variable, paths};
+use neuroxide_model::{
+    InitialValue, NetworkSpec, Precision, SpecError, SpecErrors, Variable, paths,
+};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -56,7 +58,11 @@ fn block_rows(lanes: usize) -> usize {
 pub fn thread_count(explicit: Option<usize>, spec: &NetworkSpec) -> usize {
     explicit
         .or(spec.threads)
-        .or_else(|| std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()))
+        .or_else(|| {
+            std::env::var("RAYON_NUM_THREADS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+        })
         .filter(|&n| n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
@@ -81,10 +87,19 @@ impl<T: Real> Simulation<T> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
-            .map_err(|e| SpecErrors::one(SpecError::new("threads", format!("cannot start {threads} threads: {e}"))))?;
+            .map_err(|e| {
+                SpecErrors::one(SpecError::new(
+                    "threads",
+                    format!("cannot start {threads} threads: {e}"),
+                ))
+            })?;
         let net = lower::<T>(spec, options.base_dir.as_deref(), &pool)?;
         let mut resolved = paths::resolve(spec)?;
-        resolved.precision = if T::NAME == "f32" { Precision::F32 } else { Precision::F64 };
+        resolved.precision = if T::NAME == "f32" {
+            Precision::F32
+        } else {
+            Precision::F64
+        };
         let mut simulation = Simulation {
             spec: resolved,
             net,
@@ -125,12 +140,20 @@ impl<T: Real> Simulation<T> {
 
     /// Synapses represented by all projections.
     pub fn synapses(&self) -> u64 {
-        self.net.projections.iter().map(|p| p.operator.synapses()).sum()
+        self.net
+            .projections
+            .iter()
+            .map(|p| p.operator.synapses())
+            .sum()
     }
 
     /// Bytes the coupling operators hold.
     pub fn operator_bytes(&self) -> u64 {
-        self.net.projections.iter().map(|p| p.operator.memory_bytes()).sum()
+        self.net
+            .projections
+            .iter()
+            .map(|p| p.operator.memory_bytes())
+            .sum()
     }
 
     /// Bytes streamed from memory by one step's coupling operators (for a roofline figure).
@@ -152,7 +175,14 @@ impl<T: Real> Simulation<T> {
         self.net
             .projections
             .iter()
-            .map(|p| format!("{}: {} ({} synapses)", p.name, p.operator.describe(), p.operator.synapses()))
+            .map(|p| {
+                format!(
+                    "{}: {} ({} synapses)",
+                    p.name,
+                    p.operator.describe(),
+                    p.operator.synapses()
+                )
+            })
             .collect()
     }
 
@@ -186,15 +216,34 @@ impl<T: Real> Simulation<T> {
             let size = self.net.populations[p].size;
             let per_lane = self.net.initial_per_lane[p].clone();
             let currents: Vec<InitialValue> = per_lane.iter().map(|(_, c)| c.clone()).collect();
-            let current0 = initial_values::<T>(&currents, size, lanes, seed, &format!("initial current {name}"), base_dir.as_deref())
-                .map_err(|e| SpecErrors::one(SpecError::new(format!("populations.{name}.initial.current"), e)))?;
+            let current0 = initial_values::<T>(
+                &currents,
+                size,
+                lanes,
+                seed,
+                &format!("initial current {name}"),
+                base_dir.as_deref(),
+            )
+            .map_err(|e| {
+                SpecErrors::one(SpecError::new(
+                    format!("populations.{name}.initial.current"),
+                    e,
+                ))
+            })?;
+            // The initial current is the population's total, shared evenly by its channels.
+            let channels = self.net.populations[p].channels.len().max(1);
+            let share = T::ONE / T::from_f64(channels as f64);
             for &c in &self.net.populations[p].channels {
-                self.net.channels[c].state.copy_from_slice(&current0);
+                let state = &mut self.net.channels[c].state;
+                for (s, c0) in state.iter_mut().zip(&current0) {
+                    *s = *c0 * share;
+                }
             }
             let pop = &mut self.net.populations[p];
-            let channels = pop.channels.len();
-            for (total, c) in pop.current.iter_mut().zip(&current0) {
-                *total = T::from_f64(channels as f64) * *c;
+            if pop.channels.is_empty() {
+                pop.current.iter_mut().for_each(|x| *x = T::ZERO);
+            } else {
+                pop.current.copy_from_slice(&current0);
             }
             let rates: Vec<InitialValue> = per_lane.iter().map(|(r, _)| r.clone()).collect();
             if matches!(rates[0], InitialValue::Transfer) {
@@ -210,12 +259,25 @@ impl<T: Real> Simulation<T> {
                     for l in 0..lanes {
                         let k = n * lanes + l;
                         pop.input[k] = pop.current[k] + pop.external[k];
-                        pop.rate[k] = transfer(pop.transfer, pop.input[k], pop.threshold[l], pop.gain[l]);
+                        pop.rate[k] =
+                            transfer(pop.transfer, pop.input[k], pop.threshold[l], pop.gain[l]);
                     }
                 }
             } else {
-                pop.rate = initial_values::<T>(&rates, size, lanes, seed, &format!("initial rate {name}"), base_dir.as_deref())
-                    .map_err(|e| SpecErrors::one(SpecError::new(format!("populations.{name}.initial.rate"), e)))?;
+                pop.rate = initial_values::<T>(
+                    &rates,
+                    size,
+                    lanes,
+                    seed,
+                    &format!("initial rate {name}"),
+                    base_dir.as_deref(),
+                )
+                .map_err(|e| {
+                    SpecErrors::one(SpecError::new(
+                        format!("populations.{name}.initial.rate"),
+                        e,
+                    ))
+                })?;
             }
         }
         Ok(())
@@ -224,7 +286,13 @@ impl<T: Real> Simulation<T> {
     /// Advance `steps` steps without recording (benchmarks). Returns an error message if the state
     /// became non-finite.
     pub fn advance(&mut self, steps: u64) -> Result<(), String> {
-        let pool = std::mem::replace(&mut self.pool, rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap());
+        let pool = std::mem::replace(
+            &mut self.pool,
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .unwrap(),
+        );
         let result = pool.install(|| {
             for _ in 0..steps {
                 self.step_once(&pool)?;
@@ -246,7 +314,13 @@ impl<T: Real> Simulation<T> {
         let total = self.total_steps();
         let first = self.step;
         let transient = self.net.transient_steps;
-        let pool = std::mem::replace(&mut self.pool, rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap());
+        let pool = std::mem::replace(
+            &mut self.pool,
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .unwrap(),
+        );
         let outcome = pool.install(|| -> Result<(), String> {
             while self.step < first + total {
                 self.step_once(&pool)?;
@@ -259,7 +333,11 @@ impl<T: Real> Simulation<T> {
         });
         self.pool = pool;
         let run_seconds = started.elapsed().as_secs_f64();
-        let results = self.results(outcome.is_ok(), outcome.as_ref().err().cloned(), run_seconds);
+        let results = self.results(
+            outcome.is_ok(),
+            outcome.as_ref().err().cloned(),
+            run_seconds,
+        );
         match outcome {
             Ok(()) => Ok(results),
             Err(message) => Err(Box::new(Diverged {
@@ -295,9 +373,13 @@ impl<T: Real> Simulation<T> {
             for &p in &channel.projections {
                 let projection = &net.projections[p];
                 let pre = &net.populations[projection.pre].rate;
-                projection
-                    .operator
-                    .apply_add_scaled(pre, &mut channel.drive, lanes, &projection.scale, pool);
+                projection.operator.apply_add_scaled(
+                    pre,
+                    &mut channel.drive,
+                    lanes,
+                    &projection.scale,
+                    pool,
+                );
             }
         }
         let rows = block_rows(lanes);
@@ -313,7 +395,11 @@ impl<T: Real> Simulation<T> {
                     .zip(channel.drive.par_chunks(chunk))
                     .zip(pop.current.par_chunks_mut(chunk))
                     .for_each(|((state, drive), current)| {
-                        for ((s, d), total) in state.chunks_exact_mut(lanes).zip(drive.chunks_exact(lanes)).zip(current.chunks_exact_mut(lanes)) {
+                        for ((s, d), total) in state
+                            .chunks_exact_mut(lanes)
+                            .zip(drive.chunks_exact(lanes))
+                            .zip(current.chunks_exact_mut(lanes))
+                        {
                             for l in 0..lanes {
                                 s[l] = a[l] * s[l] + b[l] * d[l];
                                 total[l] = if n == 0 { s[l] } else { total[l] + s[l] };
@@ -489,11 +575,14 @@ fn initial_values<T: Real>(
     for (l, setting) in settings.iter().enumerate() {
         match setting {
             InitialValue::Zero | InitialValue::Transfer => {}
-            InitialValue::Constant(c) => (0..size).for_each(|n| values[n * lanes + l] = T::from_f64(*c)),
+            InitialValue::Constant(c) => {
+                (0..size).for_each(|n| values[n * lanes + l] = T::from_f64(*c))
+            }
             InitialValue::Gaussian { mean, std } => {
                 for n in 0..size {
-                    // One counter row per (neuron, lane): independent of everything else.
-                    let mut rng = CounterRng::new(seed, stream, (n * lanes + l) as u64);
+                    // One counter row per (lane, neuron), independent of the lane count: lane 0
+                    // starts as a single-lane run with the same seed does.
+                    let mut rng = CounterRng::new(seed, stream, ((l as u64) << 32) | n as u64);
                     values[n * lanes + l] = T::from_f64(mean + std * rng.next_normal());
                 }
             }
@@ -502,10 +591,12 @@ fn initial_values<T: Real>(
                 let arrays = read_array_file(&path)?;
                 let array = &arrays[0].1;
                 match array.shape.as_slice() {
-                    [n] if *n == size => (0..size).for_each(|i| values[i * lanes + l] = T::from_f64(array.values[i])),
-                    [b, n] if *n == size && *b == lanes => {
-                        (0..size).for_each(|i| values[i * lanes + l] = T::from_f64(array.values[l * size + i]))
+                    [n] if *n == size => {
+                        (0..size).for_each(|i| values[i * lanes + l] = T::from_f64(array.values[i]))
                     }
+                    [b, n] if *n == size && *b == lanes => (0..size).for_each(|i| {
+                        values[i * lanes + l] = T::from_f64(array.values[l * size + i])
+                    }),
                     shape => {
                         return Err(format!(
                             "{} has shape {shape:?}, expected ({size},) or ({lanes}, {size})",

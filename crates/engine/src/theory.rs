@@ -78,7 +78,10 @@ pub fn relu_gaussian_moments(mu: f64, sigma: f64) -> (f64, f64) {
     }
     let x = mu / sigma;
     let (cdf, pdf) = (gaussian_cdf(x), gaussian_pdf(x));
-    (mu * cdf + sigma * pdf, (mu * mu + sigma * sigma) * cdf + mu * sigma * pdf)
+    (
+        mu * cdf + sigma * pdf,
+        (mu * mu + sigma * sigma) * cdf + mu * sigma * pdf,
+    )
 }
 
 fn moments(net: &ThresholdLinearNetwork, rate: &[f64], square: &[f64]) -> MeanFieldState {
@@ -95,7 +98,11 @@ fn moments(net: &ThresholdLinearNetwork, rate: &[f64], square: &[f64]) -> MeanFi
         for b in 0..p {
             let block = net.blocks[a][b];
             mu += block.weight * block.in_degree * rate[b];
-            var += block.weight * block.weight * block.in_degree * (1.0 - block.probability) * square[b];
+            var += block.weight
+                * block.weight
+                * block.in_degree
+                * (1.0 - block.probability)
+                * square[b];
         }
         let sigma = var.max(0.0).sqrt();
         let (m, q) = relu_gaussian_moments(mu - net.threshold[a], sigma);
@@ -109,7 +116,10 @@ fn moments(net: &ThresholdLinearNetwork, rate: &[f64], square: &[f64]) -> MeanFi
 
 /// Solve the mean-field equations of a balanced threshold-linear network from `initial_rates`
 /// (e.g. [`balance_rates`]). Returns `None` if Newton's method does not converge.
-pub fn threshold_linear_mean_field(net: &ThresholdLinearNetwork, initial_rates: &[f64]) -> Option<MeanFieldState> {
+pub fn threshold_linear_mean_field(
+    net: &ThresholdLinearNetwork,
+    initial_rates: &[f64],
+) -> Option<MeanFieldState> {
     let p = net.external.len();
     // Unknowns x = (m_1..m_P, q_1..q_P); residual x − F(x).
     let mut x: Vec<f64> = initial_rates

@@ -7,9 +7,9 @@
 //!   numbers;
 //! - `run.json`: whether the run completed, why not, and its timings.
 
-use neuroxide::{ArrayData, NamedArray, Results};
 use ndarray::{ArrayD, IxDyn};
 use ndarray_npy::{NpzReader, NpzWriter};
+use neuroxide::{ArrayData, NamedArray, Results};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -30,7 +30,8 @@ fn file_error(path: &Path, message: impl ToString) -> IoError {
 
 /// Write `results` into `dir` (created if needed): `results.npz`, `spec.yaml`, `run.json`.
 pub fn write_results(dir: &Path, results: &Results) -> Result<(), IoError> {
-    std::fs::create_dir_all(dir).map_err(|e| file_error(dir, format!("cannot create the output folder: {e}")))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| file_error(dir, format!("cannot create the output folder: {e}")))?;
     write_npz(&dir.join("results.npz"), &results.arrays)?;
     let spec_path = dir.join("spec.yaml");
     let yaml = format!(
@@ -77,8 +78,10 @@ pub fn write_npz(path: &Path, arrays: &[NamedArray]) -> Result<(), IoError> {
     for array in arrays {
         let shape = IxDyn(&array.shape);
         let written = match &array.data {
-            ArrayData::F32(v) => ArrayD::from_shape_vec(shape, v.clone()).map(|a| npz.add_array(array.name.as_str(), &a)),
-            ArrayData::F64(v) => ArrayD::from_shape_vec(shape, v.clone()).map(|a| npz.add_array(array.name.as_str(), &a)),
+            ArrayData::F32(v) => ArrayD::from_shape_vec(shape, v.clone())
+                .map(|a| npz.add_array(array.name.as_str(), &a)),
+            ArrayData::F64(v) => ArrayD::from_shape_vec(shape, v.clone())
+                .map(|a| npz.add_array(array.name.as_str(), &a)),
         };
         written
             .map_err(|e| file_error(path, format!("array `{}`: {e}", array.name)))?

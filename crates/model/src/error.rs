@@ -19,7 +19,11 @@ pub struct SpecError {
 
 impl SpecError {
     /// A problem with the value at `path`: `got {value}, expected {expected}`.
-    pub fn invalid(path: impl Into<String>, value: impl fmt::Display, expected: impl fmt::Display) -> Self {
+    pub fn invalid(
+        path: impl Into<String>,
+        value: impl fmt::Display,
+        expected: impl fmt::Display,
+    ) -> Self {
         SpecError::new(path, format!("got `{value}`, expected {expected}"))
     }
 

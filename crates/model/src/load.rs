@@ -31,7 +31,11 @@ impl ModelFile {
     }
 
     /// Parse YAML text; `path` (if given) names the file in errors and anchors relative file paths.
-    pub fn from_yaml(text: &str, path: Option<&Path>, overrides: &[String]) -> Result<ModelFile, SpecErrors> {
+    pub fn from_yaml(
+        text: &str,
+        path: Option<&Path>,
+        overrides: &[String],
+    ) -> Result<ModelFile, SpecErrors> {
         let index = YamlIndex::new(text);
         let file = path.map(Path::to_path_buf);
         let mut model = ModelFile {
@@ -42,7 +46,8 @@ impl ModelFile {
         for assignment in overrides {
             model.spec = paths::apply_override(&model.spec, assignment).map_err(SpecErrors::one)?;
         }
-        validate::validate(&model.spec, model.base_dir().as_deref()).map_err(|e| model.locate_all(e))?;
+        validate::validate(&model.spec, model.base_dir().as_deref())
+            .map_err(|e| model.locate_all(e))?;
         Ok(model)
     }
 
@@ -80,7 +85,12 @@ fn parse_yaml(text: &str) -> Result<NetworkSpec, serde_saphyr::Error> {
 }
 
 /// Turn a parser error into a [`SpecError`] with its line and the key path at that position.
-fn model_error(text: &str, index: &YamlIndex, file: &Option<PathBuf>, error: serde_saphyr::Error) -> SpecErrors {
+fn model_error(
+    text: &str,
+    index: &YamlIndex,
+    file: &Option<PathBuf>,
+    error: serde_saphyr::Error,
+) -> SpecErrors {
     let location = error.location();
     let (line, column) = match location {
         Some(l) if l.line() > 0 => (Some(l.line() as usize), Some(l.column() as usize)),
@@ -111,7 +121,12 @@ fn model_error(text: &str, index: &YamlIndex, file: &Option<PathBuf>, error: ser
 fn scalar_at(text: &str, line: usize, column: usize) -> Option<String> {
     let row = text.lines().nth(line.checked_sub(1)?)?;
     let rest: String = row.chars().skip(column.checked_sub(1)?).collect();
-    let value = rest.split(" #").next()?.trim().trim_end_matches([',', '}', ']']).trim();
+    let value = rest
+        .split(" #")
+        .next()?
+        .trim()
+        .trim_end_matches([',', '}', ']'])
+        .trim();
     (!value.is_empty() && !value.ends_with(':') && value.len() < 80).then(|| value.to_string())
 }
 
@@ -119,7 +134,9 @@ fn scalar_at(text: &str, line: usize, column: usize) -> Option<String> {
 fn clean_message(message: &str) -> String {
     let message = message.lines().next().unwrap_or(message).trim();
     let message = match message.find(": ") {
-        Some(cut) if message.starts_with("line ") || message.starts_with("error: line ") => &message[cut + 2..],
+        Some(cut) if message.starts_with("line ") || message.starts_with("error: line ") => {
+            &message[cut + 2..]
+        }
         _ => message,
     };
     let message = message.trim_start_matches("error: ");

@@ -15,8 +15,12 @@ pub fn apply_override(spec: &NetworkSpec, assignment: &str) -> Result<NetworkSpe
         ));
     };
     let path = path.trim();
-    let value: Value = serde_saphyr::from_str(text.trim())
-        .map_err(|e| SpecError::new(path, format!("`--set {assignment}`: the value is not valid YAML: {e}")))?;
+    let value: Value = serde_saphyr::from_str(text.trim()).map_err(|e| {
+        SpecError::new(
+            path,
+            format!("`--set {assignment}`: the value is not valid YAML: {e}"),
+        )
+    })?;
     set_path(spec, path, value, true).map_err(|mut e| {
         e.message = format!("`--set {assignment}`: {}", e.message);
         e
@@ -25,7 +29,12 @@ pub fn apply_override(spec: &NetworkSpec, assignment: &str) -> Result<NetworkSpe
 
 /// A copy of `spec` with the value at `path` replaced. With `create`, a missing final key is
 /// added (an optional setting that was left out of the file).
-pub fn set_path(spec: &NetworkSpec, path: &str, value: Value, create: bool) -> Result<NetworkSpec, SpecError> {
+pub fn set_path(
+    spec: &NetworkSpec,
+    path: &str,
+    value: Value,
+    create: bool,
+) -> Result<NetworkSpec, SpecError> {
     let mut tree = serde_json::to_value(spec).expect("a spec always serialises");
     let mut node = &mut tree;
     let keys: Vec<&str> = path.split('.').collect();
@@ -41,7 +50,11 @@ pub fn set_path(spec: &NetworkSpec, path: &str, value: Value, create: bool) -> R
                             path,
                             format!(
                                 "`{key}` does not exist{}; present here: {}",
-                                if here.is_empty() { String::new() } else { format!(" under `{here}`") },
+                                if here.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" under `{here}`")
+                                },
                                 known.join(", ")
                             ),
                         ));
@@ -199,7 +212,10 @@ pub fn lane_specs(spec: &NetworkSpec) -> Result<Vec<NetworkSpec>, SpecErrors> {
             match set_path(&per_lane[lane], key, Value::from(*value), true) {
                 Ok(s) => per_lane[lane] = s,
                 Err(e) => {
-                    errors.push(SpecError { path: path.clone(), ..e });
+                    errors.push(SpecError {
+                        path: path.clone(),
+                        ..e
+                    });
                     break;
                 }
             }
@@ -215,7 +231,9 @@ pub fn lane_specs(spec: &NetworkSpec) -> Result<Vec<NetworkSpec>, SpecErrors> {
 /// Default scaling of a projection's weight for its rule.
 pub fn default_scaling(rule: &Rule) -> Scaling {
     match rule {
-        Rule::Bernoulli { .. } | Rule::FixedInDegree { .. } | Rule::FixedOutDegree { .. } => Scaling::SqrtK,
+        Rule::Bernoulli { .. } | Rule::FixedInDegree { .. } | Rule::FixedOutDegree { .. } => {
+            Scaling::SqrtK
+        }
         Rule::AllToAll => Scaling::N,
         Rule::OneToOne | Rule::Explicit { .. } => Scaling::Raw,
     }

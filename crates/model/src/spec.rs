@@ -172,7 +172,8 @@ pub struct InitialState {
     /// Initial rates.
     #[serde(default)]
     pub rate: InitialValue,
-    /// Initial synaptic currents (every current of the population).
+    /// Initial total synaptic current (shared evenly by the population's currents when
+    /// projections with different `tau_syn` give it several).
     #[serde(default)]
     pub current: InitialValue,
 }

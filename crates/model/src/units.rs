@@ -12,7 +12,9 @@ use std::fmt;
 use std::marker::PhantomData;
 
 /// A kind of physical quantity: its documented unit and the units accepted for it.
-pub trait Dimension: Copy + Clone + fmt::Debug + PartialEq + Default + Send + Sync + 'static {
+pub trait Dimension:
+    Copy + Clone + fmt::Debug + PartialEq + Default + Send + Sync + 'static
+{
     /// Name used in error messages ("a time", "an angle").
     const WHAT: &'static str;
     /// The documented unit: bare numbers are in this unit, values are stored in it.
@@ -108,7 +110,8 @@ impl<D: Dimension> Quantity<D> {
                     || c == '+'
                     || c == '-'
                     || ((c == 'e' || c == 'E')
-                        && text[i + 1..].starts_with(|d: char| d.is_ascii_digit() || d == '-' || d == '+')))
+                        && text[i + 1..]
+                            .starts_with(|d: char| d.is_ascii_digit() || d == '-' || d == '+')))
             })
             .map(|(i, _)| i)
             .unwrap_or(text.len());
@@ -218,7 +221,10 @@ mod tests {
     #[test]
     fn rejects_bad_units_with_the_accepted_list() {
         let err = Time::parse("20 Hz").unwrap_err();
-        assert!(err.contains("unknown unit `Hz`") && err.contains("ms, s"), "{err}");
+        assert!(
+            err.contains("unknown unit `Hz`") && err.contains("ms, s"),
+            "{err}"
+        );
         let err = Time::parse("fast").unwrap_err();
         assert!(err.contains("not a time"), "{err}");
     }

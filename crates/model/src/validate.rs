@@ -51,7 +51,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut diagonal = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let next = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            let next = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
             diagonal = row[j + 1];
             row[j + 1] = next;
         }
@@ -62,7 +64,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// What a reference to a population should have been, with the closest name as a hint.
 fn suggestion<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> String {
     let known: Vec<&String> = names.collect();
-    let list = known.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let list = known
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let closest = known
         .iter()
         .map(|n| (edit_distance(name, n), n))
@@ -79,7 +85,13 @@ impl Validator<'_> {
         self.errors.push(error);
     }
 
-    fn check(&mut self, ok: bool, path: impl Into<String>, value: impl std::fmt::Display, expected: &str) {
+    fn check(
+        &mut self,
+        ok: bool,
+        path: impl Into<String>,
+        value: impl std::fmt::Display,
+        expected: &str,
+    ) {
         if !ok {
             self.push(SpecError::invalid(path, value, expected));
         }
@@ -119,7 +131,11 @@ impl Validator<'_> {
         match spec.populations.get_index_of(name) {
             Some(i) => Some(i),
             None => {
-                self.push(SpecError::invalid(path, name, suggestion(name, spec.populations.keys())));
+                self.push(SpecError::invalid(
+                    path,
+                    name,
+                    suggestion(name, spec.populations.keys()),
+                ));
                 None
             }
         }
@@ -127,7 +143,12 @@ impl Validator<'_> {
 
     fn network(&mut self, spec: &NetworkSpec) {
         let dt = spec.dt;
-        self.check(dt.ms() > 0.0 && dt.ms().is_finite(), "dt", dt, "a positive time step");
+        self.check(
+            dt.ms() > 0.0 && dt.ms().is_finite(),
+            "dt",
+            dt,
+            "a positive time step",
+        );
         self.check(
             spec.duration.ms() > 0.0 && spec.duration.ms().is_finite(),
             "duration",
@@ -147,7 +168,10 @@ impl Validator<'_> {
             self.check(lanes >= 1, "lanes", lanes, "at least 1 lane");
         }
         if spec.populations.is_empty() {
-            self.push(SpecError::new("populations", "a model needs at least one population"));
+            self.push(SpecError::new(
+                "populations",
+                "a model needs at least one population",
+            ));
         }
         for (name, pop) in &spec.populations {
             let at = |key: &str| format!("populations.{name}.{key}");
@@ -160,12 +184,20 @@ impl Validator<'_> {
             if let Some(tau) = pop.tau_syn {
                 self.time_constant(at("tau_syn"), tau, dt);
             }
-            for (which, value) in [("rate", &pop.initial.rate), ("current", &pop.initial.current)] {
+            for (which, value) in [
+                ("rate", &pop.initial.rate),
+                ("current", &pop.initial.current),
+            ] {
                 let path = at(&format!("initial.{which}"));
                 match value {
                     InitialValue::Gaussian { mean, std } => {
                         self.finite(format!("{path}.gaussian.mean"), *mean);
-                        self.check(*std >= 0.0, format!("{path}.gaussian.std"), std, "a standard deviation ≥ 0");
+                        self.check(
+                            *std >= 0.0,
+                            format!("{path}.gaussian.std"),
+                            std,
+                            "a standard deviation ≥ 0",
+                        );
                     }
                     InitialValue::Constant(c) => self.finite(format!("{path}.constant"), *c),
                     InitialValue::File(file) => self.file(format!("{path}.file"), file),
@@ -191,8 +223,12 @@ impl Validator<'_> {
 
     fn projection(&mut self, spec: &NetworkSpec, name: &str, proj: &ProjectionSpec) {
         let at = |key: &str| format!("projections.{name}.{key}");
-        let pre = self.population(spec, at("pre"), &proj.pre).map(|i| spec.populations[i].size);
-        let post = self.population(spec, at("post"), &proj.post).map(|i| spec.populations[i].size);
+        let pre = self
+            .population(spec, at("pre"), &proj.pre)
+            .map(|i| spec.populations[i].size);
+        let post = self
+            .population(spec, at("post"), &proj.post)
+            .map(|i| spec.populations[i].size);
         self.finite(at("weight"), proj.weight);
         if let Some(tau) = proj.tau_syn {
             self.time_constant(at("tau_syn"), tau, spec.dt);
@@ -201,7 +237,11 @@ impl Validator<'_> {
             return;
         };
         let self_projection = proj.pre == proj.post;
-        let available = if self_projection && !proj.autapses { n_pre - 1 } else { n_pre };
+        let available = if self_projection && !proj.autapses {
+            n_pre - 1
+        } else {
+            n_pre
+        };
         match &proj.rule {
             Rule::Bernoulli { p, k } => match (p, k) {
                 (Some(p), None) => {
@@ -252,11 +292,19 @@ impl Validator<'_> {
                 self.finite(at("profile.cosine.phase"), phase.value());
             }
             Profile::CosineWeak { kappa } => self.finite(at("profile.cosine_weak.kappa"), *kappa),
-            Profile::VonMises { kappa } => {
-                self.check(*kappa >= 0.0, at("profile.von_mises.kappa"), kappa, "a concentration ≥ 0")
-            }
+            Profile::VonMises { kappa } => self.check(
+                *kappa >= 0.0,
+                at("profile.von_mises.kappa"),
+                kappa,
+                "a concentration ≥ 0",
+            ),
             Profile::LowRank(lr) => {
-                self.check(lr.rank >= 1, at("profile.low_rank.rank"), lr.rank, "a rank ≥ 1");
+                self.check(
+                    lr.rank >= 1,
+                    at("profile.low_rank.rank"),
+                    lr.rank,
+                    "a rank ≥ 1",
+                );
                 match &lr.vectors {
                     LowRankVectors::Gaussian { mean, covariance } => {
                         let dim = 2 * lr.rank;
@@ -265,7 +313,10 @@ impl Validator<'_> {
                                 mean.len() == dim,
                                 at("profile.low_rank.vectors.gaussian.mean"),
                                 format!("{} values", mean.len()),
-                                &format!("{dim} values (m_1, n_1, …, m_R, n_R for rank {})", lr.rank),
+                                &format!(
+                                    "{dim} values (m_1, n_1, …, m_R, n_R for rank {})",
+                                    lr.rank
+                                ),
                             );
                         }
                         if let Some(cov) = covariance {
@@ -278,7 +329,9 @@ impl Validator<'_> {
                             );
                         }
                     }
-                    LowRankVectors::File(file) => self.file(at("profile.low_rank.vectors.file"), file),
+                    LowRankVectors::File(file) => {
+                        self.file(at("profile.low_rank.vectors.file"), file)
+                    }
                 }
             }
             Profile::Uniform | Profile::Gaussian => {}
@@ -339,17 +392,28 @@ impl Validator<'_> {
         }
         if let Some(noise) = &input.noise {
             self.finite(at("noise.mean"), noise.mean);
-            self.check(noise.std >= 0.0, at("noise.std"), noise.std, "a standard deviation ≥ 0");
+            self.check(
+                noise.std >= 0.0,
+                at("noise.std"),
+                noise.std,
+                "a standard deviation ≥ 0",
+            );
         }
         if let Some(stimulus) = &input.stimulus {
             self.finite(at("stimulus.amplitude"), stimulus.amplitude);
             match &stimulus.shape {
-                StimulusShape::Gaussian { width } => {
-                    self.check(width.value() > 0.0, at("stimulus.shape.gaussian.width"), width, "a width > 0")
-                }
-                StimulusShape::Cosine { sigma } => {
-                    self.check(*sigma >= 0.0, at("stimulus.shape.cosine.sigma"), sigma, "a depth σ ≥ 0")
-                }
+                StimulusShape::Gaussian { width } => self.check(
+                    width.value() > 0.0,
+                    at("stimulus.shape.gaussian.width"),
+                    width,
+                    "a width > 0",
+                ),
+                StimulusShape::Cosine { sigma } => self.check(
+                    *sigma >= 0.0,
+                    at("stimulus.shape.cosine.sigma"),
+                    sigma,
+                    "a depth σ ≥ 0",
+                ),
                 StimulusShape::Uniform | StimulusShape::Cos => {}
             }
         }
@@ -357,7 +421,12 @@ impl Validator<'_> {
             self.file(at("file"), file);
         }
         if let (Some(start), Some(stop)) = (input.start, input.stop) {
-            self.check(stop.ms() > start.ms(), at("stop"), stop, &format!("a time after start ({start})"));
+            self.check(
+                stop.ms() > start.ms(),
+                at("stop"),
+                stop,
+                &format!("a time after start ({start})"),
+            );
         }
         if let Some(start) = input.start {
             self.check(
@@ -394,7 +463,12 @@ impl Validator<'_> {
             ));
         }
         if let (Some(start), Some(stop)) = (monitor.start, monitor.stop) {
-            self.check(stop.ms() > start.ms(), at("stop"), stop, &format!("a time after start ({start})"));
+            self.check(
+                stop.ms() > start.ms(),
+                at("stop"),
+                stop,
+                &format!("a time after start ({start})"),
+            );
         }
         for (key, time) in [("start", monitor.start), ("stop", monitor.stop)] {
             if let Some(time) = time {
@@ -408,15 +482,22 @@ impl Validator<'_> {
         }
         if let Some(size) = size {
             let bad = match &monitor.neurons {
-                NeuronSelection::List(list) => list.iter().find(|&&n| n >= size).map(|n| n.to_string()),
-                NeuronSelection::Range(a, b) => (a >= b || *b > size).then(|| format!("[{a}, {b}]")),
+                NeuronSelection::List(list) => {
+                    list.iter().find(|&&n| n >= size).map(|n| n.to_string())
+                }
+                NeuronSelection::Range(a, b) => {
+                    (a >= b || *b > size).then(|| format!("[{a}, {b}]"))
+                }
                 _ => None,
             };
             if let Some(bad) = bad {
                 self.push(SpecError::invalid(
                     at("neurons"),
                     bad,
-                    format!("neuron indices in [0, {size}) (population `{}`)", monitor.population),
+                    format!(
+                        "neuron indices in [0, {size}) (population `{}`)",
+                        monitor.population
+                    ),
                 ));
             }
         }

@@ -63,7 +63,8 @@ impl YamlIndex {
             };
             match event {
                 Event::Scalar(value, ..) => {
-                    let expecting_key = matches!(stack.last(), Some(Frame::Mapping { key: None, .. }));
+                    let expecting_key =
+                        matches!(stack.last(), Some(Frame::Mapping { key: None, .. }));
                     if expecting_key {
                         if let Some(Frame::Mapping { path, key, .. }) = stack.last_mut() {
                             index.keys.insert(join(path, &value), start);
@@ -75,14 +76,25 @@ impl YamlIndex {
                 }
                 Event::MappingStart(..) => {
                     let path = value_path(&mut stack).unwrap_or_default();
-                    stack.push(Frame::Mapping { path, key: None, start });
+                    stack.push(Frame::Mapping {
+                        path,
+                        key: None,
+                        start,
+                    });
                 }
                 Event::SequenceStart(..) => {
                     let path = value_path(&mut stack).unwrap_or_default();
-                    stack.push(Frame::Sequence { path, index: 0, start });
+                    stack.push(Frame::Sequence {
+                        path,
+                        index: 0,
+                        start,
+                    });
                 }
                 Event::MappingEnd | Event::SequenceEnd => {
-                    if let Some(Frame::Mapping { path, start, .. } | Frame::Sequence { path, start, .. }) = stack.pop() {
+                    if let Some(
+                        Frame::Mapping { path, start, .. } | Frame::Sequence { path, start, .. },
+                    ) = stack.pop()
+                    {
                         index.values.push((path, start, end));
                     }
                 }
@@ -149,6 +161,9 @@ mod tests {
     fn finds_paths_by_position() {
         let index = YamlIndex::new(DOC);
         assert_eq!(index.path_at(5, 10).as_deref(), Some("populations.E.tau"));
-        assert_eq!(index.path_at(7, 17).as_deref(), Some("monitors.0.population"));
+        assert_eq!(
+            index.path_at(7, 17).as_deref(),
+            Some("monitors.0.population")
+        );
     }
 }

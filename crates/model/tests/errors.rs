@@ -76,31 +76,74 @@ fn bad_unit_lists_the_accepted_units() {
 #[test]
 fn negative_time_constant() {
     let m = error_after("tau: 20 ms", "tau: -20 ms");
-    assert_mentions(&m, &["model.yaml:6", "populations.E.tau", "-20 ms", "positive time constant"]);
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:6",
+            "populations.E.tau",
+            "-20 ms",
+            "positive time constant",
+        ],
+    );
 }
 
 #[test]
 fn dt_not_below_a_time_constant() {
     let m = error_after("dt: 0.1 ms", "dt: 5 ms");
-    assert_mentions(&m, &["model.yaml:7", "populations.E.tau_syn", "3 ms", "dt must be below every time constant"]);
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:7",
+            "populations.E.tau_syn",
+            "3 ms",
+            "dt must be below every time constant",
+        ],
+    );
 }
 
 #[test]
 fn projection_to_a_missing_population() {
     let m = error_after("    post: E", "    post: EE");
-    assert_mentions(&m, &["model.yaml:14", "projections.EE.post", "`EE`", "did you mean `E`"]);
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:14",
+            "projections.EE.post",
+            "`EE`",
+            "did you mean `E`",
+        ],
+    );
 }
 
 #[test]
 fn missing_file() {
-    let m = error_after("rule: {bernoulli: {k: 10}}", "rule: {explicit: {file: nowhere.npy}}");
-    assert_mentions(&m, &["model.yaml:15", "projections.EE.rule.explicit.file", "nowhere.npy", "an existing file"]);
+    let m = error_after(
+        "rule: {bernoulli: {k: 10}}",
+        "rule: {explicit: {file: nowhere.npy}}",
+    );
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:15",
+            "projections.EE.rule.explicit.file",
+            "nowhere.npy",
+            "an existing file",
+        ],
+    );
 }
 
 #[test]
 fn probability_out_of_range() {
     let m = error_after("{bernoulli: {k: 10}}", "{bernoulli: {p: 1.5}}");
-    assert_mentions(&m, &["model.yaml:15", "projections.EE.rule.bernoulli.p", "1.5", "[0, 1]"]);
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:15",
+            "projections.EE.rule.bernoulli.p",
+            "1.5",
+            "[0, 1]",
+        ],
+    );
 }
 
 #[test]
@@ -111,19 +154,30 @@ fn monitor_window_not_a_whole_number_of_steps() {
 
 #[test]
 fn every_problem_is_reported() {
-    let text = GOOD.replacen("tau: 20 ms", "tau: -1 ms", 1).replacen("post: E", "post: X", 1);
+    let text = GOOD
+        .replacen("tau: 20 ms", "tau: -1 ms", 1)
+        .replacen("post: E", "post: X", 1);
     let errors = load(&text).unwrap_err();
     assert_eq!(errors.0.len(), 2, "{errors}");
 }
 
 #[test]
 fn overrides_apply_and_bad_overrides_are_named() {
-    let model = ModelFile::from_yaml(GOOD, None, &["populations.E.tau=5 ms".into(), "seed=7".into()]).unwrap();
+    let model = ModelFile::from_yaml(
+        GOOD,
+        None,
+        &["populations.E.tau=5 ms".into(), "seed=7".into()],
+    )
+    .unwrap();
     assert_eq!(model.spec.populations["E"].tau.unwrap().ms(), 5.0);
     assert_eq!(model.spec.seed, 7);
-    let e = ModelFile::from_yaml(GOOD, None, &["populations.X.tau=5 ms".into()]).unwrap_err().to_string();
+    let e = ModelFile::from_yaml(GOOD, None, &["populations.X.tau=5 ms".into()])
+        .unwrap_err()
+        .to_string();
     assert_mentions(&e, &["--set populations.X.tau=5 ms", "`X` does not exist"]);
-    let e = ModelFile::from_yaml(GOOD, None, &["populations.E.tau".into()]).unwrap_err().to_string();
+    let e = ModelFile::from_yaml(GOOD, None, &["populations.E.tau".into()])
+        .unwrap_err()
+        .to_string();
     assert_mentions(&e, &["key.path=value"]);
 }
 
@@ -132,11 +186,20 @@ fn sweeps_give_one_spec_per_lane_and_refuse_structural_keys() {
     let text = format!("{GOOD}sweep:\n  inputs.drive.constant: {{linspace: [1, 4, 4]}}\n");
     let model = load(&text).unwrap();
     let lanes = neuroxide_model::paths::lane_specs(&model.spec).unwrap();
-    let values: Vec<f64> = lanes.iter().map(|s| s.inputs["drive"].constant.unwrap()).collect();
+    let values: Vec<f64> = lanes
+        .iter()
+        .map(|s| s.inputs["drive"].constant.unwrap())
+        .collect();
     assert_eq!(values, vec![1.0, 2.0, 3.0, 4.0]);
     let text = format!("{GOOD}sweep:\n  populations.E.size: [10, 20]\n");
     let m = load(&text).unwrap_err().to_string();
-    assert_mentions(&m, &["sweep.populations.E.size", "cannot differ between the lanes"]);
+    assert_mentions(
+        &m,
+        &[
+            "sweep.populations.E.size",
+            "cannot differ between the lanes",
+        ],
+    );
     let text = format!("{GOOD}lanes: 3\nsweep:\n  inputs.drive.constant: [1, 2]\n");
     let m = load(&text).unwrap_err().to_string();
     assert_mentions(&m, &["sweep.inputs.drive.constant", "2 values", "3 values"]);
