@@ -32,7 +32,7 @@ pub struct BuildOptions {
     pub base_dir: Option<PathBuf>,
 }
 
-/// Why a run stopped before its end.
+/// Why a run stopped before its end (a divergence, or an interruption by the caller).
 #[derive(Clone, Debug)]
 pub struct Diverged {
     /// What diverged, where and when.
@@ -307,6 +307,16 @@ impl<T: Real> Simulation<T> {
     /// recordings. A run that diverges stops at the first non-finite value and returns what was
     /// recorded up to then, with the step, population and variable named.
     pub fn run(&mut self) -> Result<Results, Box<Diverged>> {
+        self.run_with(&mut |_, _| std::ops::ControlFlow::Continue(()))
+    }
+
+    /// [`Simulation::run`], calling `on_step(done, total)` after every step: a progress bar, or a
+    /// check for Ctrl-C. Returning `Break` stops the run; the results then hold what was recorded,
+    /// marked incomplete, with the error "interrupted".
+    pub fn run_with(
+        &mut self,
+        on_step: &mut dyn FnMut(u64, u64) -> std::ops::ControlFlow<()>,
+    ) -> Result<Results, Box<Diverged>> {
         let started = Instant::now();
         for recorder in &mut self.net.recorders {
             recorder.allocate();
@@ -327,6 +337,9 @@ impl<T: Real> Simulation<T> {
                 let done = self.step - first;
                 if done > transient {
                     self.observe((done - transient - 1) as usize);
+                }
+                if on_step(done, total).is_break() {
+                    return Err(format!("interrupted at step {done} of {total}"));
                 }
             }
             Ok(())
@@ -635,6 +648,12 @@ impl AnySimulation {
     }
     pub fn run(&mut self) -> Result<Results, Box<Diverged>> {
         any!(self, s => s.run())
+    }
+    pub fn run_with(
+        &mut self,
+        on_step: &mut dyn FnMut(u64, u64) -> std::ops::ControlFlow<()>,
+    ) -> Result<Results, Box<Diverged>> {
+        any!(self, s => s.run_with(on_step))
     }
     pub fn advance(&mut self, steps: u64) -> Result<(), String> {
         any!(self, s => s.advance(steps))
