@@ -315,7 +315,7 @@ impl<T: Real> Simulation<T> {
     /// marked incomplete, with the error "interrupted".
     pub fn run_with(
         &mut self,
-        on_step: &mut dyn FnMut(u64, u64) -> std::ops::ControlFlow<()>,
+        on_step: &mut (dyn FnMut(u64, u64) -> std::ops::ControlFlow<()> + Send),
     ) -> Result<Results, Box<Diverged>> {
         let started = Instant::now();
         for recorder in &mut self.net.recorders {
@@ -651,7 +651,7 @@ impl AnySimulation {
     }
     pub fn run_with(
         &mut self,
-        on_step: &mut dyn FnMut(u64, u64) -> std::ops::ControlFlow<()>,
+        on_step: &mut (dyn FnMut(u64, u64) -> std::ops::ControlFlow<()> + Send),
     ) -> Result<Results, Box<Diverged>> {
         any!(self, s => s.run_with(on_step))
     }
