@@ -350,93 +350,6 @@ fn operator_byte_counts() {
     assert_eq!(ring.memory_bytes(), 2 * 1000 * 3 * 4);
 }
 
-/// Balanced-network benchmark (run with
-/// `cargo test -p neuroxide --release --test operators -- --ignored --nocapture`).
-///
-/// 10,000 postsynaptic neurons, presynaptic blocks of 8,000 E and 2,000 I, Bernoulli with K = 500
-/// from each: 10M synapses. Prints the time of one full input computation (both blocks).
-#[test]
-#[ignore = "benchmark; run in --release"]
-fn bench_balanced_network() {
-    use std::time::Instant;
-    let (n, ne, ni, k) = (10_000, 8_000, 2_000, 500.0);
-    let threads: Vec<usize> = vec![1, 2];
-    let lane_list: Vec<usize> = std::env::var("BENCH_LANES")
-        .map_or(vec![1, 2, 4, 8, 10, 16], |s| {
-            s.split(',').map(|v| v.parse().unwrap()).collect()
-        });
-    let build_pool = pool(2);
-    let e = spec(
-        n,
-        ne,
-        Rule::Bernoulli { p: k / ne as f64 },
-        Profile::Uniform,
-    );
-    let mut i_spec = spec(
-        n,
-        ni,
-        Rule::Bernoulli { p: k / ni as f64 },
-        Profile::Uniform,
-    );
-    i_spec.stream = 4;
-    i_spec.weight = -2.0;
-    let t0 = Instant::now();
-    let op_e = build_operator::<f32>(&e, &build_pool).unwrap();
-    let op_i = build_operator::<f32>(&i_spec, &build_pool).unwrap();
-    println!(
-        "build: {:.1} ms, synapses {} + {}, {} / {}",
-        t0.elapsed().as_secs_f64() * 1e3,
-        op_e.synapses(),
-        op_i.synapses(),
-        op_e.describe(),
-        op_i.describe()
-    );
-    // STREAM-like copy bandwidth (read + write bytes / time) on 2 threads, 256 MiB arrays.
-    let len = 64 << 20;
-    let src = vec![1.0f32; len];
-    let mut dst = vec![0.0f32; len];
-    let mut best = f64::INFINITY;
-    for _ in 0..5 {
-        let t = Instant::now();
-        build_pool.install(|| {
-            use rayon::prelude::*;
-            dst.par_chunks_mut(1 << 16)
-                .zip(src.par_chunks(1 << 16))
-                .for_each(|(d, s)| d.copy_from_slice(s));
-        });
-        best = best.min(t.elapsed().as_secs_f64());
-    }
-    let bw = 2.0 * (len * 4) as f64 / best;
-    println!("copy bandwidth (2 threads): {:.1} GB/s", bw / 1e9);
-    for lanes in lane_list {
-        let xe = vec![0.5f32; ne * lanes];
-        let xi = vec![0.25f32; ni * lanes];
-        let scale = vec![1.0f32; lanes];
-        let mut y = vec![0.0f32; n * lanes];
-        for &t in &threads {
-            let p = pool(t);
-            let mut times = Vec::new();
-            for _ in 0..60 {
-                let t0 = Instant::now();
-                op_e.apply_add_scaled(&xe, &mut y, lanes, &scale, &p);
-                op_i.apply_add_scaled(&xi, &mut y, lanes, &scale, &p);
-                times.push(t0.elapsed().as_secs_f64());
-            }
-            times.sort_by(f64::total_cmp);
-            let med = times[times.len() / 2];
-            let bytes = (op_e.bytes_per_apply(lanes) + op_i.bytes_per_apply(lanes)) as f64;
-            println!(
-                "lanes {lanes:2} threads {t}: median {:.3} ms, min {:.3} ms, {:.1} GB/s ({:.0}% of copy), {:.2} Gsyn/s",
-                med * 1e3,
-                times[0] * 1e3,
-                bytes / med / 1e9,
-                100.0 * bytes / med / bw,
-                (op_e.synapses() + op_i.synapses()) as f64 * lanes as f64 / med / 1e9
-            );
-        }
-    }
-}
-
 #[test]
 fn csr_simd_kernels_match_portable_bitwise() {
     use neuroxide::operators::force_portable_kernels;
@@ -470,6 +383,78 @@ fn csr_simd_kernels_match_portable_bitwise() {
                 y.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             };
             assert_eq!(run(true), run(false), "{} lanes {lanes}", op.describe());
+        }
+    }
+}
+
+/// Inputs large enough for the padded, cache-line aligned copy of `x`: every lane count gives the
+/// same bits with portable and AVX2 kernels, 1 and 2 threads, an aligned or a misaligned input,
+/// and each lane equals a one-lane apply of that lane alone.
+#[test]
+fn csr_padded_input_is_bitwise_stable() {
+    use neuroxide::operators::force_portable_kernels;
+    let (p1, p2) = (pool(1), pool(2));
+    let (n_post, n_pre) = (400, 3000);
+    let hom = build_operator::<f32>(
+        &spec(n_post, n_pre, Rule::Bernoulli { p: 0.03 }, Profile::Uniform),
+        &p2,
+    )
+    .unwrap();
+    let per = build_operator::<f32>(
+        &spec(
+            n_post,
+            n_pre,
+            Rule::Bernoulli { p: 0.03 },
+            Profile::Gaussian,
+        ),
+        &p2,
+    )
+    .unwrap();
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    for op in [&hom, &per] {
+        for lanes in [1, 2, 3, 4, 5, 8, 10, 12, 16, 17, 20, 24, 33, 40] {
+            let x: Vec<f32> = random_vec(n_pre * lanes, 3)
+                .iter()
+                .map(|&v| v as f32)
+                .collect();
+            // The same input at an odd offset (misaligned rows).
+            let mut shifted = vec![0.0f32; x.len() + 1];
+            shifted[1..].copy_from_slice(&x);
+            let y0: Vec<f32> = random_vec(n_post * lanes, 4)
+                .iter()
+                .map(|&v| v as f32)
+                .collect();
+            let scale: Vec<f32> = (0..lanes).map(|l| 0.5 + 0.1 * l as f32).collect();
+            let run = |x: &[f32], p: &rayon::ThreadPool, portable: bool| {
+                force_portable_kernels(portable);
+                let mut y = y0.clone();
+                op.apply_add_scaled(x, &mut y, lanes, &scale, p);
+                force_portable_kernels(false);
+                bits(&y)
+            };
+            let want = run(&x, &p1, true);
+            let ctx = format!("{} lanes {lanes}", op.describe());
+            assert_eq!(run(&x, &p2, false), want, "{ctx}: simd vs portable");
+            assert_eq!(run(&shifted[1..], &p2, false), want, "{ctx}: misaligned");
+            assert_eq!(
+                run(&shifted[1..], &p1, true),
+                want,
+                "{ctx}: misaligned portable"
+            );
+            assert_eq!(run(&x, &p2, false), want, "{ctx}: repeated");
+            // Lanes are independent: lane l equals a one-lane apply of lane l.
+            for l in [0, lanes - 1] {
+                let xl: Vec<f32> = (0..n_pre).map(|j| x[j * lanes + l]).collect();
+                let mut yl: Vec<f32> = (0..n_post).map(|i| y0[i * lanes + l]).collect();
+                op.apply_add_scaled(&xl, &mut yl, 1, &scale[l..=l], &p2);
+                for i in 0..n_post {
+                    assert_eq!(
+                        yl[i].to_bits(),
+                        want[i * lanes + l],
+                        "{ctx}: lane {l} row {i}"
+                    );
+                }
+            }
         }
     }
 }

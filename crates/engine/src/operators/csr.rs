@@ -1,7 +1,7 @@
 //! Compressed sparse row operator.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 
@@ -73,6 +73,8 @@ pub struct CsrOp<T: Real> {
     indices: CsrIndices,
     weights: CsrWeights<T>,
     transposed: OnceLock<Box<CsrOp<T>>>,
+    /// Reused buffer for the padded copy of `x` (see [`x_stride`]).
+    scratch: Mutex<Vec<T>>,
 }
 
 impl<T: Real> CsrOp<T> {
@@ -148,6 +150,7 @@ impl<T: Real> CsrOp<T> {
             indices,
             weights,
             transposed: OnceLock::new(),
+            scratch: Mutex::new(Vec::new()),
         }
     }
 
@@ -196,11 +199,53 @@ impl<T: Real> CsrOp<T> {
         if lanes == 0 || self.n_post == 0 {
             return;
         }
+        // Gathering x rows that straddle cache lines costs up to twice the L2 traffic: copy `x`
+        // into a 64-byte aligned buffer with a power-of-two (or whole-line) row stride, so that
+        // every row lies in the fewest lines. The arithmetic is unchanged.
+        let xs = x_stride::<T>(lanes);
+        let x_bytes = self.n_pre * lanes * std::mem::size_of::<T>();
+        let row_align = (xs * std::mem::size_of::<T>()).min(64);
+        let copy =
+            x_bytes > PAD_MIN_BYTES && (xs != lanes || (x.as_ptr() as usize) % row_align != 0);
+        let mut guard = None;
+        let mut own = Vec::new();
+        let xv: &[T] = if copy {
+            let buf: &mut Vec<T> = match self.scratch.try_lock() {
+                Ok(g) => &mut **guard.insert(g),
+                Err(_) => &mut own,
+            };
+            let per_line = 64 / std::mem::size_of::<T>();
+            let len = self.n_pre * xs;
+            if buf.len() < len + per_line {
+                buf.resize(len + per_line, T::ZERO);
+            }
+            let off = buf.as_ptr().align_offset(64).min(per_line);
+            let dst = &mut buf[off..off + len];
+            let rows = 2048;
+            let copy_rows = |(d, s): (&mut [T], &[T])| {
+                for (dr, sr) in d.chunks_exact_mut(xs).zip(s.chunks_exact(lanes)) {
+                    dr[..lanes].copy_from_slice(sr);
+                }
+            };
+            if self.n_pre <= rows {
+                copy_rows((dst, &x[..self.n_pre * lanes]));
+            } else {
+                pool.install(|| {
+                    dst.par_chunks_mut(rows * xs)
+                        .zip(x[..self.n_pre * lanes].par_chunks(rows * lanes))
+                        .for_each(copy_rows)
+                });
+            }
+            &buf[off..off + len]
+        } else {
+            x
+        };
+        let xs = if copy { xs } else { lanes };
         let avg = self.nnz() / self.n_post.max(1) + 1;
         let rows = rows_per_task(self.n_post, avg * lanes);
         let run = |(t, yc): (usize, &mut [T])| {
             let r0 = t * rows;
-            self.rows_dispatch(r0, r0 + yc.len() / lanes, x, yc, lanes, scale);
+            self.rows_dispatch(r0, r0 + yc.len() / lanes, xv, xs, yc, lanes, scale);
         };
         if self.n_post <= rows {
             run((0, &mut y[..self.n_post * lanes]));
@@ -332,7 +377,16 @@ impl<T: Real> CsrOp<T> {
 
     /// Rows `r0..r1` into `y` (which holds exactly those rows): picks the index type, weights,
     /// lane kernel and instruction set.
-    fn rows_dispatch(&self, r0: usize, r1: usize, x: &[T], y: &mut [T], lanes: usize, scale: &[T]) {
+    fn rows_dispatch(
+        &self,
+        r0: usize,
+        r1: usize,
+        x: &[T],
+        xs: usize,
+        y: &mut [T],
+        lanes: usize,
+        scale: &[T],
+    ) {
         let w: &[T] = match &self.weights {
             CsrWeights::Homogeneous(_) => &[],
             CsrWeights::PerEdge(ws) => ws,
@@ -346,6 +400,7 @@ impl<T: Real> CsrOp<T> {
             w,
             hw,
             x,
+            xs,
             scale,
             lanes,
         };
@@ -392,9 +447,29 @@ struct RowJob<'a, T> {
     w: &'a [T],
     /// Homogeneous weight.
     hw: Option<T>,
+    /// Input rows: row `j` is `x[j·xs..j·xs + lanes]`.
     x: &'a [T],
+    /// Row stride of `x` (`≥ lanes`; when `> lanes`, a 64-byte aligned padded copy).
+    xs: usize,
     scale: &'a [T],
     lanes: usize,
+}
+
+/// `x` smaller than this (bytes) is used in place: it stays in the L1 cache anyway.
+const PAD_MIN_BYTES: usize = 32 << 10;
+
+/// Row stride (elements) of the padded copy of `x`: rows of up to 64 bytes are padded to a power
+/// of two (so that, 64-byte aligned, none straddles two cache lines), longer ones to whole
+/// 64-byte lines.
+fn x_stride<T>(lanes: usize) -> usize {
+    let size = std::mem::size_of::<T>();
+    let bytes = lanes * size;
+    let padded = if bytes <= 64 {
+        bytes.next_power_of_two()
+    } else {
+        bytes.next_multiple_of(64)
+    };
+    padded / size
 }
 
 /// Number of interleaved partial sums per row (part of the summation order: do not change).
@@ -435,14 +510,20 @@ impl<T: Real> RowJob<'_, T> {
         // SAFETY: as above.
         let y = unsafe { std::slice::from_raw_parts_mut(y.as_mut_ptr() as *mut f32, y.len()) };
         let rp = self.row_ptr;
+        let xs = self.xs;
+        // The last, partial vector of a row may be loaded whole when the row stride covers it
+        // (a padded copy): the extra lanes are summed but never stored.
+        let full = self.lanes % 8 != 0 && xs >= self.lanes.next_multiple_of(8);
         macro_rules! lanes {
             ($($l:literal),*) => {
-                match (self.lanes, hw.is_some()) {
+                match (self.lanes, hw.is_some(), full) {
                     // SAFETY: AVX2 is present (checked by the caller); indices < n_pre
                     // (`from_parts`), slice lengths checked in `apply_add_scaled`.
                     $(
-                        ($l, true) => unsafe { rows_f32::<I, { $l / 8 }, { $l % 8 }, false>(rp, idx, w, hw, x, scale, y) },
-                        ($l, false) => unsafe { rows_f32::<I, { $l / 8 }, { $l % 8 }, true>(rp, idx, w, hw, x, scale, y) },
+                        ($l, true, false) => unsafe { rows_f32::<I, { $l / 8 }, { $l % 8 }, false, false>(rp, idx, w, hw, x, xs, scale, y) },
+                        ($l, false, false) => unsafe { rows_f32::<I, { $l / 8 }, { $l % 8 }, true, false>(rp, idx, w, hw, x, xs, scale, y) },
+                        ($l, true, true) => unsafe { rows_f32::<I, { $l / 8 }, { $l % 8 }, false, true>(rp, idx, w, hw, x, xs, scale, y) },
+                        ($l, false, true) => unsafe { rows_f32::<I, { $l / 8 }, { $l % 8 }, true, true>(rp, idx, w, hw, x, xs, scale, y) },
                     )*
                     _ => return false,
                 }
@@ -484,12 +565,15 @@ impl<T: Real> RowJob<'_, T> {
     #[inline(always)]
     fn rows<I: Index, const L: usize, const PER_EDGE: bool>(&self, idx: &[I], y: &mut [T]) {
         let x = self.x;
+        // One lane is never padded (`x_stride(1) == 1`): a constant stride.
+        let xs = if L == 1 { 1 } else { self.xs };
+        debug_assert!(xs >= L);
         let row = |j: usize| -> &[T; L] {
-            debug_assert!((j + 1) * L <= x.len());
-            // SAFETY: every index is < n_pre (checked in `from_parts`) and
-            // x.len() >= n_pre * L (checked in `apply_add_scaled`), so the L values at j * L
-            // are in bounds; `[T; L]` has the alignment of `T`.
-            unsafe { &*(x.as_ptr().add(j * L) as *const [T; L]) }
+            debug_assert!(j * xs + L <= x.len());
+            // SAFETY: every index is < n_pre (checked in `from_parts`) and x holds n_pre rows of
+            // stride xs >= L (checked in `apply_add_scaled`, or the padded copy), so the L values
+            // at j * xs are in bounds; `[T; L]` has the alignment of `T`.
+            unsafe { &*(x.as_ptr().add(j * xs) as *const [T; L]) }
         };
         let scale: &[T; L] = self.scale[..L].try_into().expect("scale has L lanes");
         for (r, yr) in y.chunks_exact_mut(L).enumerate() {
@@ -550,7 +634,7 @@ impl<T: Real> RowJob<'_, T> {
             acc.fill(T::ZERO);
             for (k, e) in (e0..e1).enumerate() {
                 let j = idx[e].idx();
-                let xr = &x[j * lanes..(j + 1) * lanes];
+                let xr = &x[j * self.xs..j * self.xs + lanes];
                 let a = &mut acc[(k % SPLIT) * lanes..(k % SPLIT + 1) * lanes];
                 if PER_EDGE {
                     let wv = self.w[e];

@@ -3,7 +3,8 @@
 //! They perform exactly the operations of the portable kernel in `csr.rs`, lane by lane and in
 //! the same order (edge `e` of a row into partial sum `e mod 4`, `(s0 + s1) + (s2 + s3)`, times
 //! the homogeneous weight, times `scale`, added to `y`), only eight lanes at a time, and without
-//! FMA, so the results are bitwise identical to the portable kernel.
+//! FMA, so the results are bitwise identical to the portable kernel. `x` may be a padded copy
+//! with a row stride larger than the lane count (see `x_stride` in `csr.rs`).
 
 #![cfg(target_arch = "x86_64")]
 
@@ -11,18 +12,28 @@ use std::arch::x86_64::*;
 
 use super::csr::Index;
 
-/// The rows of one task. `L = 8·NV + REM` lanes; the last `REM` lanes use masked loads/stores.
+/// The rows of one task. `L = 8·NV + REM` lanes; the last `REM` lanes use masked loads/stores,
+/// except with `FULL`, where `x`'s rows are padded to a stride `xs ≥ 8·(NV + 1)` and the last
+/// vector of a row is loaded whole (its extra lanes are summed but never stored).
 ///
 /// # Safety
-/// The CPU must support AVX2; every index must be `< x.len() / L`; `y.len()` must be
+/// The CPU must support AVX2; `xs ≥ L` (with `FULL`, `xs ≥ 8·(NV + 1)`); for every index `j`,
+/// `j · xs + xs ≤ x.len()` (or `+ L` without `FULL`); `y.len()` must be
 /// `(row_ptr.len() - 1) · L`; `scale.len() >= L`; with `PER_EDGE`, `w` covers the edges.
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn rows_f32<I: Index, const NV: usize, const REM: usize, const PER_EDGE: bool>(
+pub(super) unsafe fn rows_f32<
+    I: Index,
+    const NV: usize,
+    const REM: usize,
+    const PER_EDGE: bool,
+    const FULL: bool,
+>(
     row_ptr: &[u64],
     idx: &[I],
     w: &[f32],
     hw: Option<f32>,
     x: &[f32],
+    xs: usize,
     scale: &[f32],
     y: &mut [f32],
 ) {
@@ -34,11 +45,11 @@ pub(super) unsafe fn rows_f32<I: Index, const NV: usize, const REM: usize, const
     };
     let xp = x.as_ptr();
     let load = |j: usize, v: usize| -> __m256 {
-        // SAFETY: j < n_pre and x holds n_pre · L values (caller contract); v < NV + 1, the
-        // masked load reads only the REM valid lanes.
+        // SAFETY: j < n_pre and x holds n_pre rows of stride xs (caller contract); v < NV + 1,
+        // the masked load reads only the REM valid lanes, a full last load stays in the padding.
         unsafe {
-            let p = xp.add(j * l_total + 8 * v);
-            if v < NV {
+            let p = xp.add(j * xs + 8 * v);
+            if v < NV || FULL {
                 _mm256_loadu_ps(p)
             } else {
                 _mm256_maskload_ps(p, mask)
