@@ -27,10 +27,10 @@
 //!
 //! # Peak memory
 //!
-//! The triad's arrays (3 × `--stream-mb`) are measured first and freed, then the kernel's
-//! high-water mark is reset (`/proc/self/clear_refs`), and it is reset again after each workload,
-//! so each workload's `VmHWM` is its own peak (plus the process's baseline), and so is the peak an
-//! outside observer such as `/usr/bin/time -v` sees for a one-workload run.
+//! The triad's arrays (3 × `--stream-mb`) are measured first and freed; the kernel's high-water
+//! mark is then reset (`/proc/self/clear_refs`) before each workload, so each workload's `VmHWM`
+//! is its own peak (plus the process's small baseline), and so is the peak an outside observer
+//! such as `/usr/bin/time -v` sees for a one-workload run.
 
 use anyhow::{Context, Result, anyhow, bail};
 use neuroxide::{AnySimulation, BuildOptions};
@@ -197,10 +197,14 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             pools.push(pool);
         }
     }
-    let resets = reset_peak_rss();
-
+    // Reset the high-water mark before each workload (not after the last one, so that an outside
+    // observer such as `/usr/bin/time` sees the last workload's peak).
+    let mut resets = true;
     let mut measurements = Vec::new();
-    for (file, model, threads) in &models {
+    for (index, (file, model, threads)) in models.iter().enumerate() {
+        if index > 0 || !args.no_stream {
+            resets &= reset_peak_rss();
+        }
         let m = measure(
             file,
             model,
@@ -209,17 +213,16 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             triads.get(threads).copied(),
         )?;
         eprintln!(
-            "{}: {:.3} ms/step, {:.0} steps/s ({} lanes, {} threads)",
+            "{}: {:.3} ms/step, {:.0} steps/s ({} lane{}, {} thread{})",
             m.label,
             m.ms_per_step(),
             m.steps_per_second(),
             m.lanes,
-            m.threads
+            plural(m.lanes),
+            m.threads,
+            plural(m.threads)
         );
         measurements.push(m);
-        if resets {
-            reset_peak_rss();
-        }
     }
     drop(pools);
 
@@ -374,6 +377,11 @@ fn triad_bandwidth(pool: &rayon::ThreadPool, len: usize) -> f64 {
         }
         (3 * 4 * len) as f64 / best.max(1e-12)
     })
+}
+
+/// "s" unless `n` is 1.
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// Peak resident set size of this process (`VmHWM` in `/proc/self/status`, Linux), in bytes.
