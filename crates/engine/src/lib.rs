@@ -21,11 +21,13 @@ pub mod connectivity;
 pub mod input;
 pub mod lower;
 pub mod monitor;
+pub mod neurons;
 pub mod operators;
 pub mod rate;
 pub mod real;
 pub mod results;
 pub mod rng;
+pub mod siegert;
 pub mod simulation;
 pub mod theory;
 

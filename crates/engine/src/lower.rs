@@ -309,6 +309,25 @@ pub fn lower<T: Real>(
         lane_specs.iter().map(|s| T::from_f64(f(s))).collect()
     };
 
+    // Spiking models exist as tested step functions (`crate::neurons`), but the network
+    // plumbing for them (synapses, delays, spike propagation) is not built yet: say so at once.
+    let spiking: Vec<SpecError> = spec
+        .populations
+        .iter()
+        .filter(|(_, p)| p.model.is_spiking())
+        .map(|(name, p)| {
+            SpecError::invalid(
+                format!("populations.{name}.model"),
+                format!("{:?}", p.model),
+                "`rate`: spiking populations cannot be simulated in networks yet (their neuron models are in \
+                 `neuroxide::neurons`; network simulation arrives with the spiking engine)",
+            )
+        })
+        .collect();
+    if !spiking.is_empty() {
+        return Err(SpecErrors(spiking));
+    }
+
     // Populations.
     let mut populations = Vec::new();
     for (name, pop) in &spec.populations {

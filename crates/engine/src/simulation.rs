@@ -365,10 +365,12 @@ impl<T: Real> Simulation<T> {
         for recorder in &mut net.recorders {
             if recorder.wants(step) {
                 let pop = &net.populations[recorder.population];
+                // Lowering admits rate populations only, and validation admits only their
+                // variables for them.
                 let values = match recorder.variable {
-                    Variable::Rate => &pop.rate,
                     Variable::Current => &pop.current,
                     Variable::Input => &pop.input,
+                    _ => &pop.rate,
                 };
                 recorder.observe(step, values);
             }

@@ -5,7 +5,7 @@
 //! simulation by the engine's lowering step. Every struct rejects unknown keys, so a typo such as
 //! `tua: 20 ms` is an error naming the key and the file line, not a silently ignored setting.
 
-use crate::units::{Angle, Time};
+use crate::units::{Angle, Capacitance, Current, Rate, Time, Voltage};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -128,6 +128,12 @@ pub struct PopulationSpec {
     /// Initial state.
     #[serde(default)]
     pub initial: InitialState,
+    /// Parameters of a spiking model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neuron: Option<NeuronParams>,
+    /// Synapses onto a spiking population.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synapse: Option<SynapseSpec>,
 }
 
 fn one() -> f64 {
@@ -141,6 +147,155 @@ pub enum NeuronModel {
     /// Firing-rate unit: `τ dr/dt = −r + φ(μ)`.
     #[default]
     Rate,
+    /// Leaky integrate-and-fire with delta synapses: each spike makes the voltage jump by the
+    /// weight (mV) (NEST `iaf_psc_delta`, Brunel 2000).
+    LifPscDelta,
+    /// Leaky integrate-and-fire with exponential current synapses (weights in pA).
+    LifPscExp,
+    /// Leaky integrate-and-fire with alpha-shaped current synapses (weights in pA).
+    LifPscAlpha,
+    /// Leaky integrate-and-fire with exponential conductances and reversal potentials (weights in
+    /// nS; Vogels–Abbott COBA).
+    LifCondExp,
+    /// Exponential integrate-and-fire (Fourcaud-Trocmé et al. 2003; NeuroSimTools' default).
+    Eif,
+    /// Adaptive exponential integrate-and-fire (Brette & Gerstner 2005).
+    Adex,
+    /// Quadratic integrate-and-fire in RectiPy's form `τ dv/dt = v² + η + I`.
+    Qif,
+    /// Izhikevich (2003) `dv/dt = 0.04v² + 5v + 140 − u + I`, `du/dt = a(bv − u)`.
+    Izhikevich,
+}
+
+impl NeuronModel {
+    /// Whether the model emits spikes.
+    pub fn is_spiking(self) -> bool {
+        !matches!(self, NeuronModel::Rate)
+    }
+
+    /// The synapse kind a model name fixes (`lif_psc_*`, `lif_cond_exp`), if any.
+    pub fn implied_synapse(self) -> Option<SynapseKind> {
+        match self {
+            NeuronModel::LifPscDelta => Some(SynapseKind::Delta),
+            NeuronModel::LifPscExp => Some(SynapseKind::CurrentExp),
+            NeuronModel::LifPscAlpha => Some(SynapseKind::CurrentAlpha),
+            NeuronModel::LifCondExp => Some(SynapseKind::ConductanceExp),
+            _ => None,
+        }
+    }
+}
+
+/// Parameters of spiking neuron models. Each model reads the ones it has (listed in its
+/// documentation, with NEST-like defaults); giving one it does not have is an error.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeuronParams {
+    /// Membrane time constant τ_m.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tau_m: Option<Time>,
+    /// Membrane capacitance C_m (pF).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c_m: Option<Capacitance>,
+    /// Resting (leak reversal) potential E_L.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e_l: Option<Voltage>,
+    /// Spike threshold V_th (for EIF/AdEx: the numerical spike-detection level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v_th: Option<Voltage>,
+    /// Reset potential V_reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v_reset: Option<Voltage>,
+    /// Refractory period (voltage clamped at V_reset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_ref: Option<Time>,
+    /// Lower bound of the voltage (NeuroSimTools' V_lb).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v_min: Option<Voltage>,
+    /// Constant external current I_e.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub i_e: Option<Current>,
+    /// EIF/AdEx: soft threshold V_T.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v_t: Option<Voltage>,
+    /// EIF/AdEx: slope factor Δ_T.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta_t: Option<Voltage>,
+    /// AdEx: subthreshold adaptation a (nS); Izhikevich: recovery rate a (1/ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a: Option<f64>,
+    /// AdEx: spike-triggered adaptation b (pA); Izhikevich: sensitivity b.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b: Option<f64>,
+    /// Izhikevich: reset voltage c (mV).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<f64>,
+    /// Izhikevich: recovery jump d.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub d: Option<f64>,
+    /// AdEx: adaptation time constant τ_w.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tau_w: Option<Time>,
+    /// QIF: excitability η (RectiPy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta: Option<f64>,
+    /// QIF: time constant τ (RectiPy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tau: Option<Time>,
+    /// QIF: spike peak and reset (RectiPy's v_p and v_r, dimensionless).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v_peak: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v_r: Option<f64>,
+    /// Integration: `euler` for the seed tools' forward Euler (parity), `exact` (default) for
+    /// exact/exponential integration where the model is linear between spikes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<SpikeIntegration>,
+}
+
+/// Integration rule of spiking membranes.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpikeIntegration {
+    /// Exact propagation of the linear part (LIF), exponential Euler otherwise.
+    #[default]
+    Exact,
+    /// Forward Euler (NeuroSimTools, RectiPy, cnsproject).
+    Euler,
+}
+
+/// How incoming spikes act on a spiking population.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SynapseKind {
+    /// The voltage jumps by the weight (mV).
+    Delta,
+    /// A current (pA) that jumps by the weight and decays with τ.
+    #[default]
+    CurrentExp,
+    /// An alpha-shaped current peaking at the weight (pA) τ after the spike.
+    CurrentAlpha,
+    /// A conductance (nS) that jumps by the weight and decays with τ, driving towards a reversal
+    /// potential.
+    ConductanceExp,
+}
+
+/// Synapses onto a spiking population: excitatory (positive weights) and inhibitory (negative).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SynapseSpec {
+    /// Kind; the `lif_psc_*`/`lif_cond_exp` model names fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SynapseKind>,
+    /// Time constants of excitatory and inhibitory synapses (default 2 ms each).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tau_exc: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tau_inh: Option<Time>,
+    /// Reversal potentials of conductance synapses (default 0 mV and −80 mV).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e_exc: Option<Voltage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e_inh: Option<Voltage>,
 }
 
 /// Transfer functions `φ(μ)` with threshold `θ` and gain `g`.
@@ -223,6 +378,12 @@ pub struct ProjectionSpec {
     /// population's `tau_syn`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tau_syn: Option<Time>,
+    /// Spiking projections: transmission delay (at least one step; default one step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<Time>,
+    /// Spiking projections: heterogeneous delays, uniform on [delay, delay_max] per synapse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_max: Option<Time>,
 }
 
 fn yes() -> bool {
@@ -348,6 +509,9 @@ pub struct InputSpec {
     /// A stimulus shaped over the ring (cue, erase pulse).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stimulus: Option<StimulusSpec>,
+    /// Independent Poisson spike trains onto every neuron of a spiking population.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poisson: Option<PoissonInput>,
     /// A time series from a `.npy` file: (lanes, steps, neurons) or (steps, neurons), one row per
     /// integration step from the start of the transient (NeuroFlame's `ff_input`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -358,6 +522,22 @@ pub struct InputSpec {
     /// Offset, relative to the end of the transient; absent: to the end of the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Time>,
+}
+
+/// `count` independent Poisson trains of rate `rate` onto each neuron, each spike acting with
+/// `weight` (mV for delta synapses, pA for current synapses, nS for conductances; its sign picks
+/// the excitatory or inhibitory synapse).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoissonInput {
+    pub rate: Rate,
+    #[serde(default = "one_usize")]
+    pub count: usize,
+    pub weight: f64,
+}
+
+fn one_usize() -> usize {
+    1
 }
 
 /// `√K · m0 · J0`: NeuroFlame's feed-forward drive.
@@ -452,9 +632,22 @@ pub struct MonitorSpec {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Variable {
+    /// Rate populations: the rate; spiking populations: the firing rate in Hz (spikes per
+    /// neuron averaged over the window, or the spike density 1/dt of a snapshot).
     Rate,
+    /// Total synaptic current (pA for spiking populations).
     Current,
+    /// Total input: current plus external input.
     Input,
+    /// Spike times: `<population>.spikes`, an integer array (n_spikes, 3) of (lane, step, neuron).
+    Spikes,
+    /// Membrane potential (mV).
+    V,
+    /// Adaptation / recovery variable (AdEx, Izhikevich).
+    W,
+    /// Excitatory and inhibitory synaptic conductances (nS) or currents (pA).
+    GExc,
+    GInh,
 }
 
 impl Variable {
@@ -463,6 +656,11 @@ impl Variable {
             Variable::Rate => "rate",
             Variable::Current => "current",
             Variable::Input => "input",
+            Variable::Spikes => "spikes",
+            Variable::V => "v",
+            Variable::W => "w",
+            Variable::GExc => "g_exc",
+            Variable::GInh => "g_inh",
         }
     }
 }

@@ -67,6 +67,12 @@ dimension!(
     [("nS", 1.0), ("uS", 1e3), ("µS", 1e3), ("pS", 1e-3), ("mS", 1e6)]
 );
 
+dimension!(
+    /// Capacitance; documented unit picofarads.
+    CapacitanceDim, "a capacitance", "pF",
+    [("pF", 1.0), ("nF", 1e3), ("uF", 1e6), ("µF", 1e6)]
+);
+
 /// A value of dimension `D`, stored in `D`'s documented unit.
 #[derive(Copy, Clone, Debug, PartialEq, Default)]
 pub struct Quantity<D: Dimension> {
@@ -86,6 +92,8 @@ pub type Voltage = Quantity<VoltageDim>;
 pub type Current = Quantity<CurrentDim>;
 /// A conductance in nanosiemens.
 pub type Conductance = Quantity<ConductanceDim>;
+/// A capacitance in picofarads.
+pub type Capacitance = Quantity<CapacitanceDim>;
 
 impl<D: Dimension> Quantity<D> {
     /// A quantity from a value in the documented unit.

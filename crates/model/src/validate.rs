@@ -178,6 +178,19 @@ impl Validator<'_> {
             self.check(pop.size >= 1, at("size"), pop.size, "at least 1 neuron");
             self.finite(at("threshold"), pop.threshold);
             self.finite(at("gain"), pop.gain);
+            if pop.model.is_spiking() {
+                self.spiking_population(name, pop, dt);
+            } else {
+                if pop.neuron.is_some() {
+                    self.push(SpecError::new(at("neuron"), "`neuron` parameters belong to spiking models; this population is `model: rate`"));
+                }
+                if pop.synapse.is_some() {
+                    self.push(SpecError::new(
+                        at("synapse"),
+                        "`synapse` belongs to spiking models; rate populations use `tau_syn`",
+                    ));
+                }
+            }
             if let Some(tau) = pop.tau {
                 self.time_constant(at("tau"), tau, dt);
             }
@@ -221,6 +234,52 @@ impl Validator<'_> {
         }
     }
 
+    fn spiking_population(&mut self, name: &str, pop: &PopulationSpec, dt: Time) {
+        let at = |key: &str| format!("populations.{name}.{key}");
+        if pop.tau.is_some() {
+            self.push(SpecError::new(
+                at("tau"),
+                "spiking models take their membrane time constant as `neuron: {tau_m: ...}`",
+            ));
+        }
+        if pop.tau_syn.is_some() {
+            self.push(SpecError::new(at("tau_syn"), "spiking models take synaptic time constants as `synapse: {tau_exc: ..., tau_inh: ...}`"));
+        }
+        if !matches!(pop.initial.rate, InitialValue::Zero)
+            || !matches!(pop.initial.current, InitialValue::Zero)
+        {
+            self.push(SpecError::new(at("initial"), "spiking populations start at rest; initial rates and currents apply to rate models"));
+        }
+        let Some(synapse) = &pop.synapse else { return };
+        if let (Some(kind), Some(implied)) = (synapse.kind, pop.model.implied_synapse())
+            && kind != implied
+        {
+            self.push(SpecError::invalid(
+                at("synapse.kind"),
+                format!("{kind:?}"),
+                format!("{implied:?} (the model name fixes the synapse kind) or no `kind`"),
+            ));
+        }
+        for (key, tau) in [("tau_exc", synapse.tau_exc), ("tau_inh", synapse.tau_inh)] {
+            if let Some(tau) = tau {
+                self.time_constant(at(&format!("synapse.{key}")), tau, dt);
+            }
+        }
+        let kind = pop
+            .model
+            .implied_synapse()
+            .or(synapse.kind)
+            .unwrap_or_default();
+        if kind != SynapseKind::ConductanceExp
+            && (synapse.e_exc.is_some() || synapse.e_inh.is_some())
+        {
+            self.push(SpecError::new(
+                at("synapse"),
+                "reversal potentials `e_exc`/`e_inh` apply to conductance synapses only",
+            ));
+        }
+    }
+
     fn projection(&mut self, spec: &NetworkSpec, name: &str, proj: &ProjectionSpec) {
         let at = |key: &str| format!("projections.{name}.{key}");
         let pre = self
@@ -236,6 +295,47 @@ impl Validator<'_> {
         let (Some(n_pre), Some(n_post)) = (pre, post) else {
             return;
         };
+        let pre_spiking = spec.populations[&proj.pre].model.is_spiking();
+        let post_spiking = spec.populations[&proj.post].model.is_spiking();
+        if pre_spiking != post_spiking {
+            self.push(SpecError::new(
+                format!("projections.{name}"),
+                "couplings between a rate and a spiking population are not supported yet; \
+                 connect rate to rate and spiking to spiking populations",
+            ));
+        }
+        if pre_spiking {
+            if proj.tau_syn.is_some() {
+                self.push(SpecError::new(
+                    at("tau_syn"),
+                    "spiking projections use the post population's `synapse` time constants",
+                ));
+            }
+            let dt = spec.dt.ms();
+            if let Some(delay) = proj.delay
+                && delay.ms() < dt * (1.0 - 1e-9)
+            {
+                self.push(SpecError::invalid(
+                    at("delay"),
+                    delay,
+                    format!("a delay of at least one time step (dt = {})", spec.dt),
+                ));
+            }
+            if let Some(max) = proj.delay_max {
+                let min = proj.delay.map_or(dt, Time::ms);
+                self.check(
+                    max.ms() >= min,
+                    at("delay_max"),
+                    max,
+                    &format!("a maximum delay ≥ delay ({min} ms)"),
+                );
+            }
+        } else if proj.delay.is_some() || proj.delay_max.is_some() {
+            self.push(SpecError::new(
+                at("delay"),
+                "delays apply to projections between spiking populations",
+            ));
+        }
         let self_projection = proj.pre == proj.post;
         let available = if self_projection && !proj.autapses {
             n_pre - 1
@@ -369,7 +469,30 @@ impl Validator<'_> {
     fn input(&mut self, spec: &NetworkSpec, name: &str, input: &InputSpec) {
         let at = |key: &str| format!("inputs.{name}.{key}");
         self.population(spec, at("target"), &input.target);
+        let spiking = spec
+            .populations
+            .get(&input.target)
+            .is_some_and(|p| p.model.is_spiking());
+        if let Some(poisson) = &input.poisson {
+            if !spiking {
+                self.push(SpecError::new(at("poisson"), "Poisson spike trains drive spiking populations; rate populations take `constant` or `noise`"));
+            }
+            self.check(
+                poisson.rate.value() >= 0.0 && poisson.rate.value().is_finite(),
+                at("poisson.rate"),
+                poisson.rate,
+                "a rate ≥ 0",
+            );
+            self.check(
+                poisson.count >= 1,
+                at("poisson.count"),
+                poisson.count,
+                "at least one train per neuron",
+            );
+            self.finite(at("poisson.weight"), poisson.weight);
+        }
         let kinds = [
+            input.poisson.is_some(),
             input.constant.is_some(),
             input.balanced.is_some(),
             input.noise.is_some(),
@@ -379,7 +502,7 @@ impl Validator<'_> {
         if kinds.iter().filter(|k| **k).count() != 1 {
             self.push(SpecError::new(
                 format!("inputs.{name}"),
-                "give exactly one of `constant`, `balanced`, `noise`, `stimulus`, `file`",
+                "give exactly one of `constant`, `balanced`, `noise`, `stimulus`, `poisson`, `file`",
             ));
         }
         if let Some(c) = input.constant {
@@ -443,6 +566,22 @@ impl Validator<'_> {
         let size = self
             .population(spec, at("population"), &monitor.population)
             .map(|p| spec.populations[p].size);
+        let spiking = spec
+            .populations
+            .get(&monitor.population)
+            .is_some_and(|p| p.model.is_spiking());
+        if !spiking
+            && matches!(
+                monitor.variable,
+                Variable::Spikes | Variable::V | Variable::W | Variable::GExc | Variable::GInh
+            )
+        {
+            self.push(SpecError::invalid(
+                at("variable"),
+                monitor.variable.name(),
+                "rate, current or input (the variables of a rate population)",
+            ));
+        }
         let dt = spec.dt.ms();
         for (key, interval) in [("window", monitor.window), ("every", monitor.every)] {
             if let Some(interval) = interval {
