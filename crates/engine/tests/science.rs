@@ -227,7 +227,9 @@ fn balanced_rates_approach_balance_like_one_over_sqrt_k() {
 }
 
 fn example(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name);
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -239,16 +241,32 @@ fn low_rank_network_settles_on_its_mean_field_state() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut rng = neuroxide::rng::CounterRng::new(9, 1, 0);
     let m: Vec<f64> = (0..n_neurons).map(|_| rng.next_normal()).collect();
-    let n: Vec<f64> = m.iter().map(|x| 2.0 * x + 0.7 * rng.next_normal()).collect();
+    let n: Vec<f64> = m
+        .iter()
+        .map(|x| 2.0 * x + 0.7 * rng.next_normal())
+        .collect();
     let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(dir.join("lr.npz")).unwrap());
-    npz.add_array("m", &ndarray::Array2::from_shape_vec((n_neurons, 1), m.clone()).unwrap()).unwrap();
-    npz.add_array("n", &ndarray::Array2::from_shape_vec((n_neurons, 1), n.clone()).unwrap()).unwrap();
+    npz.add_array(
+        "m",
+        &ndarray::Array2::from_shape_vec((n_neurons, 1), m.clone()).unwrap(),
+    )
+    .unwrap();
+    npz.add_array(
+        "n",
+        &ndarray::Array2::from_shape_vec((n_neurons, 1), n.clone()).unwrap(),
+    )
+    .unwrap();
     npz.finish().unwrap();
     let yaml = example("low_rank.yaml").replace(
         "vectors: {gaussian: {mean: [0.0, 0.0], covariance: [[1.0, 2.0], [2.0, 4.5]]}}",
         "vectors: {file: lr.npz}",
     );
-    let model = ModelFile::from_yaml(&yaml, Some(&dir.join("model.yaml")), &["precision=f64".into()]).unwrap();
+    let model = ModelFile::from_yaml(
+        &yaml,
+        Some(&dir.join("model.yaml")),
+        &["precision=f64".into()],
+    )
+    .unwrap();
     let options = BuildOptions {
         threads: None,
         base_dir: model.base_dir(),
@@ -256,9 +274,18 @@ fn low_rank_network_settles_on_its_mean_field_state() {
     let results = simulate(&model.spec, &options).unwrap();
     let rates = results.get("R.rate").unwrap();
     let last = rates.shape[1] - 1;
-    let kappa_sim: f64 = (0..n_neurons).map(|i| n[i] * rates.at(&[0, last, i])).sum::<f64>() / n_neurons as f64;
+    let kappa_sim: f64 = (0..n_neurons)
+        .map(|i| n[i] * rates.at(&[0, last, i]))
+        .sum::<f64>()
+        / n_neurons as f64;
     // The fixed point of the sampled network: κ = (1/N) Σ n_i tanh(m_i κ), κ ≠ 0 (bisection).
-    let g = |k: f64| (0..n_neurons).map(|i| n[i] * (m[i] * k).tanh()).sum::<f64>() / n_neurons as f64 - k;
+    let g = |k: f64| {
+        (0..n_neurons)
+            .map(|i| n[i] * (m[i] * k).tanh())
+            .sum::<f64>()
+            / n_neurons as f64
+            - k
+    };
     let (mut lo, mut hi) = (0.05, 10.0);
     assert!(g(lo) > 0.0 && g(hi) < 0.0);
     for _ in 0..100 {
@@ -271,11 +298,17 @@ fn low_rank_network_settles_on_its_mean_field_state() {
     }
     let kappa = lo;
     eprintln!("κ simulated {kappa_sim:.6}, fixed point ±{kappa:.6}");
-    assert!((kappa_sim.abs() - kappa).abs() < 1e-4 * kappa, "{kappa_sim} vs ±{kappa}");
+    assert!(
+        (kappa_sim.abs() - kappa).abs() < 1e-4 * kappa,
+        "{kappa_sim} vs ±{kappa}"
+    );
     // Every neuron sits on the state tanh(m_i κ).
     for i in (0..n_neurons).step_by(97) {
         let expected = (m[i] * kappa_sim).tanh();
-        assert!((rates.at(&[0, last, i]) - expected).abs() < 1e-4, "neuron {i}");
+        assert!(
+            (rates.at(&[0, last, i]) - expected).abs() < 1e-4,
+            "neuron {i}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -287,13 +320,26 @@ fn random_network_is_chaotic_above_g_1_and_decays_below() {
     let separation = |g: &str| {
         let run_from = |offset: &str| {
             let offset = format!("populations.R.initial.rate.gaussian.mean={offset}");
-            run(&yaml, &["duration=3 s", "dt=1 ms", "populations.R.size=500", "precision=f64", g, &offset])
+            run(
+                &yaml,
+                &[
+                    "duration=3 s",
+                    "dt=1 ms",
+                    "populations.R.size=500",
+                    "precision=f64",
+                    g,
+                    &offset,
+                ],
+            )
         };
         let (a, b) = (run_from("0.0"), run_from("1e-9"));
         let (ra, rb) = (a.values("R.rate"), b.values("R.rate"));
         let frame = 100; // neurons per frame
         let last = ra.len() - frame;
-        let distance = (0..frame).map(|i| (ra[last + i] - rb[last + i]).powi(2)).sum::<f64>().sqrt();
+        let distance = (0..frame)
+            .map(|i| (ra[last + i] - rb[last + i]).powi(2))
+            .sum::<f64>()
+            .sqrt();
         let activity = (0..frame).map(|i| ra[last + i].powi(2)).sum::<f64>().sqrt();
         (distance, activity)
     };
