@@ -24,6 +24,7 @@ pub mod monitor;
 pub mod neurons;
 pub mod operators;
 pub mod rate;
+mod rate_step;
 pub mod real;
 pub mod results;
 pub mod rng;

@@ -10,15 +10,15 @@
 //! All parallel work is split into blocks of neurons whose boundaries do not depend on the thread
 //! count and no reduction crosses blocks, so results are bitwise identical for any thread count.
 
-use crate::lower::{Lowered, RatePopulation, lower, read_array_file, resolve_file};
+use crate::lower::{Lowered, lower, read_array_file, resolve_file};
 use crate::rate::transfer;
+use crate::rate_step::RateStep;
 use crate::real::Real;
 use crate::results::{ArrayData, NamedArray, Results, RunSummary};
 use crate::rng::{CounterRng, stream_id};
 use neuroxide_model::{
     InitialValue, NetworkSpec, Precision, SpecError, SpecErrors, Variable, paths,
 };
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -49,11 +49,6 @@ impl std::fmt::Display for Diverged {
 
 impl std::error::Error for Diverged {}
 
-/// Rows per parallel block for `lanes` lanes: fixed, independent of the thread count.
-fn block_rows(lanes: usize) -> usize {
-    (8192 / lanes.max(1)).max(16)
-}
-
 /// The thread count: explicit, then the model's, then `RAYON_NUM_THREADS`, then all cores.
 pub fn thread_count(explicit: Option<usize>, spec: &NetworkSpec) -> usize {
     explicit
@@ -71,6 +66,8 @@ pub fn thread_count(explicit: Option<usize>, spec: &NetworkSpec) -> usize {
 pub struct Simulation<T: Real> {
     spec: NetworkSpec,
     net: Lowered<T>,
+    /// The rate populations' step (fused passes, low-rank currents).
+    rate_step: RateStep<T>,
     pool: rayon::ThreadPool,
     threads: usize,
     /// Steps taken since the last reset.
@@ -93,7 +90,8 @@ impl<T: Real> Simulation<T> {
                     format!("cannot start {threads} threads: {e}"),
                 ))
             })?;
-        let net = lower::<T>(spec, options.base_dir.as_deref(), &pool)?;
+        let mut net = lower::<T>(spec, options.base_dir.as_deref(), &pool)?;
+        let rate_step = RateStep::new(&mut net);
         let mut resolved = paths::resolve(spec)?;
         resolved.precision = if T::NAME == "f32" {
             Precision::F32
@@ -103,6 +101,7 @@ impl<T: Real> Simulation<T> {
         let mut simulation = Simulation {
             spec: resolved,
             net,
+            rate_step,
             pool,
             threads,
             step: 0,
@@ -208,6 +207,7 @@ impl<T: Real> Simulation<T> {
     /// by the next run.
     pub fn reset(&mut self) -> Result<(), SpecErrors> {
         self.step = 0;
+        self.rate_step.reset();
         let lanes = self.net.lanes;
         let seed = self.net.seed;
         let base_dir = self.net.base_dir.clone();
@@ -379,116 +379,8 @@ impl<T: Real> Simulation<T> {
 
     /// One integration step on `pool` (already installed).
     fn step_once(&mut self, pool: &rayon::ThreadPool) -> Result<(), String> {
-        let net = &mut self.net;
-        let lanes = net.lanes;
-        let step = self.step;
-        // 1. Projections → channel drives.
-        for channel in &mut net.channels {
-            channel.drive.iter_mut().for_each(|x| *x = T::ZERO);
-            for &p in &channel.projections {
-                let projection = &net.projections[p];
-                let pre = &net.populations[projection.pre].rate;
-                projection.operator.apply_add_scaled(
-                    pre,
-                    &mut channel.drive,
-                    lanes,
-                    &projection.scale,
-                    pool,
-                );
-            }
-        }
-        let rows = block_rows(lanes);
-        let chunk = rows * lanes;
-        // 2. Channels relax; their sum is the population's current.
-        for pop in &mut net.populations {
-            for (n, &c) in pop.channels.iter().enumerate() {
-                let channel = &mut net.channels[c];
-                let (a, b) = (&channel.a, &channel.b);
-                channel
-                    .state
-                    .par_chunks_mut(chunk)
-                    .zip(channel.drive.par_chunks(chunk))
-                    .zip(pop.current.par_chunks_mut(chunk))
-                    .for_each(|((state, drive), current)| {
-                        for ((s, d), total) in state
-                            .chunks_exact_mut(lanes)
-                            .zip(drive.chunks_exact(lanes))
-                            .zip(current.chunks_exact_mut(lanes))
-                        {
-                            for l in 0..lanes {
-                                s[l] = a[l] * s[l] + b[l] * d[l];
-                                total[l] = if n == 0 { s[l] } else { total[l] + s[l] };
-                            }
-                        }
-                    });
-            }
-            if pop.channels.is_empty() {
-                pop.current.iter_mut().for_each(|x| *x = T::ZERO);
-            }
-        }
-        // 3. Populations: inputs, transfer, rates.
-        let mut constant = vec![T::ZERO; lanes];
-        for p in 0..net.populations.len() {
-            constant.iter_mut().for_each(|x| *x = T::ZERO);
-            let mut varying = Vec::new();
-            for &i in &net.populations[p].inputs {
-                let input = &net.inputs[i];
-                if input.active(step) && !input.add_constant(&mut constant) {
-                    varying.push(input);
-                }
-            }
-            let pop = &mut net.populations[p];
-            let RatePopulation {
-                transfer: kind,
-                threshold,
-                gain,
-                rate_a,
-                rate_b,
-                rate,
-                rate_next,
-                current,
-                input,
-                external,
-                ..
-            } = pop;
-            let kind = *kind;
-            let constant = &constant;
-            let varying = &varying;
-            let finite = rate_next
-                .par_chunks_mut(chunk)
-                .zip(rate.par_chunks(chunk))
-                .zip(current.par_chunks(chunk))
-                .zip(input.par_chunks_mut(chunk))
-                .zip(external.par_chunks_mut(chunk))
-                .enumerate()
-                .map(|(block, ((((next, rate), current), input), external))| {
-                    let has_external = !varying.is_empty();
-                    if has_external {
-                        external.iter_mut().for_each(|x| *x = T::ZERO);
-                        for source in varying {
-                            source.add_rows(step, block * rows, external, lanes);
-                        }
-                    }
-                    let mut finite = true;
-                    for k in 0..next.len() {
-                        let l = k % lanes;
-                        let mut mu = current[k] + constant[l];
-                        if has_external {
-                            mu += external[k];
-                        }
-                        input[k] = mu;
-                        let phi = transfer(kind, mu, threshold[l], gain[l]);
-                        let r = rate_a[l] * rate[k] + rate_b[l] * phi;
-                        next[k] = r;
-                        finite &= r.is_finite() && mu.is_finite();
-                    }
-                    finite
-                })
-                .reduce(|| true, |a, b| a && b);
-            std::mem::swap(rate, rate_next);
-            if !finite {
-                return Err(self.divergence(p));
-            }
+        if let Err(p) = self.rate_step.step(&mut self.net, self.step, pool) {
+            return Err(self.divergence(p));
         }
         self.step += 1;
         Ok(())

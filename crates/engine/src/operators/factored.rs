@@ -177,40 +177,15 @@ impl<T: Real> FactoredOp<T> {
         if lanes == 0 || n_out == 0 {
             return;
         }
-        let n_chunks = n_in.div_ceil(CHUNK);
         let mut guard = self.scratch.try_lock().ok();
         let mut local = Vec::new();
-        let buf: &mut Vec<T> = match guard.as_deref_mut() {
+        let z: &mut Vec<T> = match guard.as_deref_mut() {
             Some(v) => v,
             None => &mut local,
         };
-        buf.clear();
-        buf.resize((n_chunks + 1) * width, T::ZERO);
-        let (z, partials) = buf.split_at_mut(width);
-        // 1. Partial sums of z = rightᵀ x per chunk of presynaptic neurons.
-        let partial = |(c, p): (usize, &mut [T])| {
-            for j in c * CHUNK..((c + 1) * CHUNK).min(n_in) {
-                let vr = &right[j * rank..(j + 1) * rank];
-                let xr = &x[j * lanes..(j + 1) * lanes];
-                for (r, &vjr) in vr.iter().enumerate() {
-                    for (pl, &xl) in p[r * lanes..(r + 1) * lanes].iter_mut().zip(xr) {
-                        *pl += vjr * xl;
-                    }
-                }
-            }
-        };
-        if width > 0 {
-            if n_chunks > 1 {
-                pool.install(|| partials.par_chunks_mut(width).enumerate().for_each(partial));
-            } else {
-                partials.chunks_mut(width).enumerate().for_each(partial);
-            }
-            for p in partials.chunks(width) {
-                for (zk, &pk) in z.iter_mut().zip(p) {
-                    *zk += pk;
-                }
-            }
-        }
+        z.clear();
+        z.resize(width, T::ZERO);
+        project_into(right, rank, n_in, x, lanes, z, pool);
         // 2. y += scale ⊙ (left z − d x), rows in parallel.
         let z: &[T] = z;
         let diag = self.diag.as_deref().unwrap_or(&[]);
@@ -237,6 +212,25 @@ impl<T: Real> FactoredOp<T> {
         } else {
             pool.install(|| y.par_chunks_mut(rows * lanes).enumerate().for_each(run));
         }
+    }
+
+    /// `z = Vᵀ x` (`rank × lanes`, `z[r · lanes + l]`), written into `z`, with the fixed-chunk
+    /// reduction of [`FactoredOp::apply_add_scaled`] (bitwise identical for any pool size).
+    pub fn project(&self, x: &[T], lanes: usize, z: &mut [T], pool: &rayon::ThreadPool) {
+        assert_eq!(x.len(), self.n_pre * lanes, "x must be n_pre x lanes");
+        assert_eq!(z.len(), self.rank * lanes, "z must be rank x lanes");
+        z.iter_mut().for_each(|v| *v = T::ZERO);
+        project_into(&self.v, self.rank, self.n_pre, x, lanes, z, pool);
+    }
+
+    /// The left factor `U`, row-major `n_post × rank`.
+    pub fn left(&self) -> &[T] {
+        &self.u
+    }
+
+    /// Whether a diagonal (the autapses) is subtracted.
+    pub fn has_diagonal(&self) -> bool {
+        self.diag.is_some()
     }
 
     /// `n_post · n_pre` less the removed diagonal.
@@ -295,5 +289,51 @@ impl<T: Real> FactoredOp<T> {
         (0..self.n_pre)
             .map(|j| (self.n_post - usize::from(j < nd)) as u32)
             .collect()
+    }
+}
+
+/// `z = rightᵀ x` for `right`: `n_in × rank` row-major and `x`: `[n_in][lanes]`, as partial sums
+/// over fixed chunks of [`CHUNK`] inputs (in parallel when there are several) added in chunk order.
+/// `z` must be zero on entry.
+fn project_into<T: Real>(
+    right: &[T],
+    rank: usize,
+    n_in: usize,
+    x: &[T],
+    lanes: usize,
+    z: &mut [T],
+    pool: &rayon::ThreadPool,
+) {
+    let width = rank * lanes;
+    if width == 0 {
+        return;
+    }
+    let partial = |c: usize, p: &mut [T]| {
+        for j in c * CHUNK..((c + 1) * CHUNK).min(n_in) {
+            let vr = &right[j * rank..(j + 1) * rank];
+            let xr = &x[j * lanes..(j + 1) * lanes];
+            for (r, &vjr) in vr.iter().enumerate() {
+                for (pl, &xl) in p[r * lanes..(r + 1) * lanes].iter_mut().zip(xr) {
+                    *pl += vjr * xl;
+                }
+            }
+        }
+    };
+    let n_chunks = n_in.div_ceil(CHUNK);
+    if n_chunks <= 1 {
+        partial(0, z);
+        return;
+    }
+    let mut partials = vec![T::ZERO; n_chunks * width];
+    pool.install(|| {
+        partials
+            .par_chunks_mut(width)
+            .enumerate()
+            .for_each(|(c, p)| partial(c, p))
+    });
+    for p in partials.chunks(width) {
+        for (zk, &pk) in z.iter_mut().zip(p) {
+            *zk += pk;
+        }
     }
 }
