@@ -21,6 +21,14 @@ pub enum InputKind<T: Real> {
     },
     /// A fixed pattern `[neuron][lane]` (a ring stimulus with its per-lane amplitude and phase).
     Pattern(Vec<T>),
+    /// `offset + amplitude · sin(ω · step + phase)`, the same for every neuron (per-lane
+    /// amplitude and offset; ω in radians per step).
+    Sine {
+        amplitude: Vec<T>,
+        offset: Vec<T>,
+        omega: f64,
+        phase: f64,
+    },
     /// A time series: `values[(lane_or_0 * steps + step) * neurons + neuron]`.
     Series {
         values: Vec<T>,
@@ -81,6 +89,19 @@ impl<T: Real> Input<T> {
                         if l + 1 < lanes {
                             row[l + 1] += mean[l + 1] + std[l + 1] * T::from_f64(z1);
                         }
+                    }
+                }
+            }
+            InputKind::Sine {
+                amplitude,
+                offset,
+                omega,
+                phase,
+            } => {
+                let sine = T::from_f64((omega * step as f64 + phase).sin());
+                for row in out.chunks_exact_mut(lanes) {
+                    for l in 0..lanes {
+                        row[l] += offset[l] + amplitude[l] * sine;
                     }
                 }
             }

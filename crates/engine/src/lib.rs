@@ -30,6 +30,7 @@ pub mod results;
 pub mod rng;
 pub mod siegert;
 pub mod simulation;
+pub mod spiking;
 pub mod theory;
 
 pub use real::Real;

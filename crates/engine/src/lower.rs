@@ -13,6 +13,7 @@ use crate::operators::{Operator, build_operator, csr_from_edges, dense_operator}
 use crate::rate::Propagator;
 use crate::real::Real;
 use crate::rng::{CounterRng, Philox4x32, stream_id};
+use crate::spiking::{SpikingNetwork, lower_spiking};
 use neuroxide_model::paths::default_scaling;
 use neuroxide_model::*;
 use std::path::{Path, PathBuf};
@@ -87,6 +88,9 @@ pub struct Lowered<T: Real> {
     pub phases: Vec<(String, Vec<f64>)>,
     pub seed: u64,
     pub base_dir: Option<PathBuf>,
+    /// Spiking populations, their projections, Poisson drives and spike monitors
+    /// ([`crate::spiking`]). `populations`, `channels` and `projections` above hold the rate part.
+    pub spiking: SpikingNetwork<T>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> SpecErrors {
@@ -309,28 +313,23 @@ pub fn lower<T: Real>(
         lane_specs.iter().map(|s| T::from_f64(f(s))).collect()
     };
 
-    // Spiking models exist as tested step functions (`crate::neurons`), but the network
-    // plumbing for them (synapses, delays, spike propagation) is not built yet: say so at once.
-    let spiking: Vec<SpecError> = spec
-        .populations
-        .iter()
-        .filter(|(_, p)| p.model.is_spiking())
-        .map(|(name, p)| {
-            SpecError::invalid(
-                format!("populations.{name}.model"),
-                format!("{:?}", p.model),
-                "`rate`: spiking populations cannot be simulated in networks yet (their neuron models are in \
-                 `neuroxide::neurons`; network simulation arrives with the spiking engine)",
-            )
-        })
-        .collect();
-    if !spiking.is_empty() {
-        return Err(SpecErrors(spiking));
+    // Rate populations are numbered among themselves, spiking ones too.
+    let mut rate_index = vec![None; spec.populations.len()];
+    let mut spiking_index = vec![None; spec.populations.len()];
+    for (p, pop) in spec.populations.values().enumerate() {
+        if pop.model.is_spiking() {
+            spiking_index[p] = Some(spiking_index.iter().flatten().count());
+        } else {
+            rate_index[p] = Some(rate_index.iter().flatten().count());
+        }
     }
 
     // Populations.
     let mut populations = Vec::new();
     for (name, pop) in &spec.populations {
+        if pop.model.is_spiking() {
+            continue;
+        }
         let props: Vec<Propagator> = lane_specs
             .iter()
             .map(|s| Propagator::new(spec.method, dt, s.populations[name].tau.map(Time::ms)))
@@ -365,6 +364,11 @@ pub fn lower<T: Real>(
             .populations
             .get_index_of(&proj.post)
             .expect("validated");
+        // Projections from spiking populations are lowered with them (validation admits
+        // spiking → spiking only).
+        let (Some(pre_rate), Some(post_rate)) = (rate_index[pre], rate_index[post]) else {
+            continue;
+        };
         let (n_pre, n_post) = (spec.populations[pre].size, spec.populations[post].size);
         let scaling = proj.scaling.unwrap_or_else(|| default_scaling(&proj.rule));
         let k = mean_in_degree(&proj.rule, n_pre, n_post);
@@ -446,7 +450,7 @@ pub fn lower<T: Real>(
                     .map(|t| t.ms().to_bits())
             })
             .collect();
-        let key = (post, taus.clone());
+        let key = (post_rate, taus.clone());
         let channel = match channel_keys.iter().position(|k| *k == key) {
             Some(c) => c,
             None => {
@@ -457,22 +461,22 @@ pub fn lower<T: Real>(
                     .collect();
                 let n = n_post * lanes;
                 channels.push(Channel {
-                    post,
+                    post: post_rate,
                     projections: Vec::new(),
                     a: props.iter().map(|p| T::from_f64(p.a)).collect(),
                     b: props.iter().map(|p| T::from_f64(p.b)).collect(),
                     state: vec![T::ZERO; n],
                     drive: vec![T::ZERO; n],
                 });
-                populations[post].channels.push(channels.len() - 1);
+                populations[post_rate].channels.push(channels.len() - 1);
                 channels.len() - 1
             }
         };
         channels[channel].projections.push(projections.len());
         projections.push(Projection {
             name: name.clone(),
-            pre,
-            post,
+            pre: pre_rate,
+            post: post_rate,
             operator,
             scale,
         });
@@ -485,13 +489,17 @@ pub fn lower<T: Real>(
     // Inputs.
     let mut inputs = Vec::new();
     let mut phases = Vec::new();
+    let mut spiking_inputs = Vec::new();
     for (name, input) in &spec.inputs {
         let at = |key: &str| format!("inputs.{name}.{key}");
-        let population = spec
+        let target = spec
             .populations
             .get_index_of(&input.target)
             .expect("validated");
-        let size = spec.populations[population].size;
+        if input.poisson.is_some() {
+            continue; // lowered with the spiking populations
+        }
+        let size = spec.populations[target].size;
         let first_step = input
             .start
             .map_or(0, |t| steps_of(t.ms() + spec.transient.ms(), dt));
@@ -512,6 +520,13 @@ pub fn lower<T: Real>(
                 mean: per_lane(&|s| lane_input(s).noise.unwrap().mean),
                 std: per_lane(&|s| lane_input(s).noise.unwrap().std * scale),
                 key: Philox4x32::new(spec.seed, stream_id(&format!("noise {name}"), 0)),
+            }
+        } else if let Some(sine) = &input.sine {
+            InputKind::Sine {
+                amplitude: per_lane(&|s| lane_input(s).sine.unwrap().amplitude),
+                offset: per_lane(&|s| lane_input(s).sine.unwrap().offset),
+                omega: std::f64::consts::TAU * sine.frequency.value() * dt * 1e-3,
+                phase: sine.phase.radians(),
             }
         } else if let Some(stimulus) = &input.stimulus {
             let lane_phases: Vec<f64> = if stimulus.random_phase {
@@ -588,7 +603,17 @@ pub fn lower<T: Real>(
         } else {
             unreachable!("validated: one input kind");
         };
-        populations[population].inputs.push(inputs.len());
+        let population = match (rate_index[target], spiking_index[target]) {
+            (Some(r), _) => {
+                populations[r].inputs.push(inputs.len());
+                r
+            }
+            (None, Some(s)) => {
+                spiking_inputs.push((s, inputs.len()));
+                s
+            }
+            (None, None) => unreachable!(),
+        };
         inputs.push(Input {
             name: name.clone(),
             population,
@@ -613,11 +638,16 @@ pub fn lower<T: Real>(
     let monitors = if spec.monitors.is_empty() {
         default_monitors = spec
             .populations
-            .keys()
-            .map(|name| MonitorSpec {
+            .iter()
+            .map(|(name, pop)| MonitorSpec {
                 population: name.clone(),
                 variable: Variable::Rate,
-                window: None,
+                // Spiking populations: the population rate in 1 ms bins (every step if dt does
+                // not divide 1 ms).
+                window: (pop.model.is_spiking()
+                    && ((1.0 / dt) - (1.0 / dt).round()).abs() < 1e-9
+                    && dt <= 1.0)
+                    .then(|| Time::new(1.0)),
                 every: None,
                 neurons: NeuronSelection::None,
                 mean: true,
@@ -630,12 +660,36 @@ pub fn lower<T: Real>(
         &spec.monitors
     };
     let mut recorders = Vec::new();
-    for monitor in monitors {
-        let population = spec
+    for (i, monitor) in monitors.iter().enumerate() {
+        if monitor.variable == Variable::Spikes {
+            continue; // a spike monitor of the spiking part
+        }
+        let spec_index = spec
             .populations
             .get_index_of(&monitor.population)
             .expect("validated");
-        let size = spec.populations[population].size;
+        let size = spec.populations[spec_index].size;
+        let spiking = spec.populations[spec_index].model.is_spiking();
+        let population = if spiking {
+            spiking_index[spec_index].expect("spiking")
+        } else {
+            rate_index[spec_index].expect("rate")
+        };
+        if monitor.variable == Variable::W
+            && !matches!(
+                spec.populations[spec_index].model,
+                NeuronModel::Adex | NeuronModel::Izhikevich
+            )
+        {
+            return Err(err(
+                format!("monitors.{i}.variable"),
+                format!(
+                    "`w` exists in adex and izhikevich populations only; `{}` is `{}`",
+                    monitor.population,
+                    crate::neurons::model_name(spec.populations[spec_index].model)
+                ),
+            ));
+        }
         let schedule = match (monitor.window, monitor.every) {
             (Some(w), _) => Schedule::Window(steps_of(w.ms(), dt) as usize),
             (None, Some(e)) => Schedule::Every(steps_of(e.ms(), dt) as usize),
@@ -649,7 +703,7 @@ pub fn lower<T: Real>(
             NeuronSelection::List(list) => list.clone(),
             NeuronSelection::Range(a, b) => (*a..*b).collect(),
         };
-        recorders.push(Recorder::new(
+        let mut recorder = Recorder::new(
             population,
             monitor.population.clone(),
             monitor.variable,
@@ -661,8 +715,19 @@ pub fn lower<T: Real>(
             lanes,
             size,
             dt * 1e-3,
-        ));
+        );
+        recorder.spiking = spiking;
+        recorders.push(recorder);
     }
+    let spiking = lower_spiking::<T>(
+        spec,
+        &lane_specs,
+        base_dir,
+        pool,
+        &spiking_index,
+        &spiking_inputs,
+        record_steps,
+    )?;
 
     let lane_values = spec
         .sweep
@@ -675,12 +740,14 @@ pub fn lower<T: Real>(
     let initial = spec
         .populations
         .values()
+        .filter(|p| !p.model.is_spiking())
         .map(|p| (p.initial.rate.clone(), p.initial.current.clone()))
         .collect();
     let initial_per_lane = spec
         .populations
-        .keys()
-        .map(|name| {
+        .iter()
+        .filter(|(_, p)| !p.model.is_spiking())
+        .map(|(name, _)| {
             lane_specs
                 .iter()
                 .map(|s| {
@@ -707,6 +774,7 @@ pub fn lower<T: Real>(
         phases,
         seed: spec.seed,
         base_dir: base_dir.map(Path::to_path_buf),
+        spiking,
     })
 }
 

@@ -21,7 +21,9 @@ pub enum Schedule {
 /// A lowered monitor with its buffers.
 #[derive(Clone, Debug)]
 pub struct Recorder<T: Real> {
+    /// Index among the rate populations, or among the spiking ones when `spiking`.
     pub population: usize,
+    pub spiking: bool,
     pub population_name: String,
     pub variable: Variable,
     pub schedule: Schedule,
@@ -66,6 +68,7 @@ impl<T: Real> Recorder<T> {
         let frames = (stop - start) / period;
         Recorder {
             population,
+            spiking: false,
             population_name,
             variable,
             schedule,

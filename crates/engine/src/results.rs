@@ -9,6 +9,7 @@
 //! | `<population>.<variable>` | (lanes, frames, neurons) | per-neuron recording |
 //! | `<population>.<variable>_mean` | (lanes, frames) | population mean |
 //! | `<population>.<variable>_t` | (frames,) | only for monitors whose frames differ from `t` |
+//! | `<population>.spikes` | (n_spikes, 3) int64 | spiking populations: rows (lane, step, neuron), step counted from the end of the transient |
 //! | `<input>.phase` | (lanes,) | stimulus phase (degrees) of inputs with `random_phase` |
 //! | `lane.<key>` | (lanes,) | value of each swept key in each lane |
 
@@ -19,6 +20,8 @@ use neuroxide_model::NetworkSpec;
 pub enum ArrayData {
     F32(Vec<f32>),
     F64(Vec<f64>),
+    /// Integers (spike records).
+    I64(Vec<i64>),
 }
 
 impl ArrayData {
@@ -26,6 +29,7 @@ impl ArrayData {
         match self {
             ArrayData::F32(v) => v.len(),
             ArrayData::F64(v) => v.len(),
+            ArrayData::I64(v) => v.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -36,6 +40,7 @@ impl ArrayData {
         match self {
             ArrayData::F32(v) => v.iter().map(|&x| x as f64).collect(),
             ArrayData::F64(v) => v.clone(),
+            ArrayData::I64(v) => v.iter().map(|&x| x as f64).collect(),
         }
     }
 }
@@ -64,6 +69,7 @@ impl NamedArray {
         match &self.data {
             ArrayData::F32(v) => v[flat] as f64,
             ArrayData::F64(v) => v[flat],
+            ArrayData::I64(v) => v[flat] as f64,
         }
     }
 }

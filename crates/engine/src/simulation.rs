@@ -143,16 +143,18 @@ impl<T: Real> Simulation<T> {
             .projections
             .iter()
             .map(|p| p.operator.synapses())
-            .sum()
+            .sum::<u64>()
+            + self.net.spiking.synapses()
     }
 
-    /// Bytes the coupling operators hold.
+    /// Bytes the coupling operators (and spiking synapse structures) hold.
     pub fn operator_bytes(&self) -> u64 {
         self.net
             .projections
             .iter()
             .map(|p| p.operator.memory_bytes())
-            .sum()
+            .sum::<u64>()
+            + self.net.spiking.synapse_bytes()
     }
 
     /// Bytes streamed from memory by one step's coupling operators (for a roofline figure).
@@ -280,6 +282,10 @@ impl<T: Real> Simulation<T> {
                 })?;
             }
         }
+        self.net
+            .spiking
+            .reset(base_dir.as_deref())
+            .map_err(|(path, message)| SpecErrors::one(SpecError::new(path, message)))?;
         Ok(())
     }
 
@@ -362,7 +368,15 @@ impl<T: Real> Simulation<T> {
 
     fn observe(&mut self, step: usize) {
         let net = &mut self.net;
+        net.spiking.observe_spikes(step);
         for recorder in &mut net.recorders {
+            if recorder.spiking {
+                if recorder.wants(step) {
+                    let values = net.spiking.variable(recorder.population, recorder.variable);
+                    recorder.observe(step, values);
+                }
+                continue;
+            }
             if recorder.wants(step) {
                 let pop = &net.populations[recorder.population];
                 // Lowering admits rate populations only, and validation admits only their
@@ -382,6 +396,7 @@ impl<T: Real> Simulation<T> {
         if let Err(p) = self.rate_step.step(&mut self.net, self.step, pool) {
             return Err(self.divergence(p));
         }
+        self.net.spiking.step(&self.net.inputs, self.step)?;
         self.step += 1;
         Ok(())
     }
@@ -447,6 +462,13 @@ impl<T: Real> Simulation<T> {
                 name: name.clone(),
                 shape: vec![values.len()],
                 data: ArrayData::F64(values.clone()),
+            });
+        }
+        for monitor in &self.net.spiking.spike_monitors {
+            arrays.push(NamedArray {
+                name: format!("{}.spikes", monitor.name),
+                shape: vec![monitor.rows.len() / 3, 3],
+                data: ArrayData::I64(monitor.rows.clone()),
             });
         }
         Results {

@@ -82,6 +82,8 @@ pub fn write_npz(path: &Path, arrays: &[NamedArray]) -> Result<(), IoError> {
                 .map(|a| npz.add_array(array.name.as_str(), &a)),
             ArrayData::F64(v) => ArrayD::from_shape_vec(shape, v.clone())
                 .map(|a| npz.add_array(array.name.as_str(), &a)),
+            ArrayData::I64(v) => ArrayD::from_shape_vec(shape, v.clone())
+                .map(|a| npz.add_array(array.name.as_str(), &a)),
         };
         written
             .map_err(|e| file_error(path, format!("array `{}`: {e}", array.name)))?
@@ -92,7 +94,7 @@ pub fn write_npz(path: &Path, arrays: &[NamedArray]) -> Result<(), IoError> {
     Ok(())
 }
 
-/// Read every float array of an `.npz` archive (f32 and f64).
+/// Read every array of an `.npz` archive (float32, float64 and int64).
 pub fn read_npz(path: &Path) -> Result<Vec<NamedArray>, IoError> {
     let file = File::open(path).map_err(|e| file_error(path, e))?;
     let mut npz = NpzReader::new(file).map_err(|e| file_error(path, e))?;
@@ -104,6 +106,12 @@ pub fn read_npz(path: &Path) -> Result<Vec<NamedArray>, IoError> {
                 name: key,
                 shape: a.shape().to_vec(),
                 data: ArrayData::F32(a.iter().copied().collect()),
+            }
+        } else if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<i64>, IxDyn>(&name) {
+            NamedArray {
+                name: key,
+                shape: a.shape().to_vec(),
+                data: ArrayData::I64(a.iter().copied().collect()),
             }
         } else {
             let a = npz
@@ -139,6 +147,11 @@ mod tests {
                 name: "t".into(),
                 shape: vec![3],
                 data: ArrayData::F64(vec![0.1, 0.2, 0.3]),
+            },
+            NamedArray {
+                name: "E.spikes".into(),
+                shape: vec![2, 3],
+                data: ArrayData::I64(vec![0, 5, 17, 1, 9, 3]),
             },
         ];
         write_npz(&path, &arrays).unwrap();

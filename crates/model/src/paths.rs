@@ -168,6 +168,14 @@ pub const SWEEPABLE: &[&str] = &[
     "inputs.*.noise.std",
     "inputs.*.stimulus.amplitude",
     "inputs.*.stimulus.phase",
+    "inputs.*.poisson.rate",
+    "inputs.*.poisson.weight",
+    "inputs.*.sine.amplitude",
+    "inputs.*.sine.offset",
+    "populations.*.neuron.i_e",
+    "populations.*.neuron.eta",
+    "populations.*.neuron.v_th",
+    "populations.*.neuron.tau_m",
 ];
 
 fn matches_pattern(pattern: &str, key: &str) -> bool {
@@ -245,7 +253,15 @@ pub fn resolve(spec: &NetworkSpec) -> Result<NetworkSpec, SpecErrors> {
     let mut resolved = spec.clone();
     for projection in resolved.projections.values_mut() {
         if projection.scaling.is_none() {
-            projection.scaling = Some(default_scaling(&projection.rule));
+            let spiking = spec
+                .populations
+                .get(&projection.pre)
+                .is_some_and(|p| p.model.is_spiking());
+            projection.scaling = Some(if spiking {
+                Scaling::Raw
+            } else {
+                default_scaling(&projection.rule)
+            });
         }
     }
     resolved.lanes = Some(lane_count(spec)?);

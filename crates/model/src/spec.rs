@@ -331,6 +331,35 @@ pub struct InitialState {
     /// projections with different `tau_syn` give it several).
     #[serde(default)]
     pub current: InitialValue,
+    /// Spiking populations: initial membrane potential (default: the model's resting state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v: Option<SpikingInitial>,
+    /// Spiking populations: initial adaptation / recovery variable (default: resting state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w: Option<SpikingInitial>,
+    /// Spiking populations: initial excitatory and inhibitory synaptic states (nS for
+    /// conductances, pA for currents; default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub g_exc: Option<SpikingInitial>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub g_inh: Option<SpikingInitial>,
+}
+
+/// How a state variable of a spiking population starts (drawn per neuron and lane).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SpikingInitial {
+    /// One value everywhere.
+    Constant(f64),
+    /// Normal draws.
+    Gaussian { mean: f64, std: f64 },
+    /// Uniform draws on `[low, high)`.
+    Uniform { low: f64, high: f64 },
+    /// `v` only: uniform between the reset and the threshold (NeuroSimTools' `initial_V:
+    /// random`: `[V_reset, V_T]` for EIF/AdEx, `[V_reset, V_th]` for LIF).
+    Random,
+    /// From a `.npy` file of shape (neurons,) or (lanes, neurons).
+    File(String),
 }
 
 /// How a state variable starts.
@@ -368,7 +397,8 @@ pub struct ProjectionSpec {
     /// Coupling strength `J` before scaling.
     pub weight: f64,
     /// How `J` is scaled with the network size; absent: `sqrt_k` for sparse rules, `n` for
-    /// `all_to_all`, `raw` otherwise.
+    /// `all_to_all`, `raw` otherwise — and `raw` for every projection from a spiking population
+    /// (weights in mV, pA or nS as given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling: Option<Scaling>,
     /// Whether a neuron may connect to itself when `pre == post` (default true).
@@ -491,7 +521,8 @@ pub enum Scaling {
 }
 
 /// An external input to one population. Exactly one of `constant`, `balanced`, `noise`,
-/// `stimulus` and `file` is given.
+/// `stimulus`, `sine`, `poisson` and `file` is given. Onto spiking populations every kind but
+/// `poisson` is a current (pA; model units for QIF and Izhikevich).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputSpec {
@@ -512,6 +543,9 @@ pub struct InputSpec {
     /// Independent Poisson spike trains onto every neuron of a spiking population.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poisson: Option<PoissonInput>,
+    /// A sinusoidal drive `offset + amplitude · sin(2π f t + phase)`, t from the start of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sine: Option<SineInput>,
     /// A time series from a `.npy` file: (lanes, steps, neurons) or (steps, neurons), one row per
     /// integration step from the start of the transient (NeuroFlame's `ff_input`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -538,6 +572,19 @@ pub struct PoissonInput {
 
 fn one_usize() -> usize {
     1
+}
+
+/// `offset + amplitude · sin(2π · frequency · t + phase)`, the same for every neuron (`t` in
+/// seconds from the start of the run, transient included).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SineInput {
+    pub amplitude: f64,
+    pub frequency: Rate,
+    #[serde(default)]
+    pub phase: Angle,
+    #[serde(default)]
+    pub offset: f64,
 }
 
 /// `√K · m0 · J0`: NeuroFlame's feed-forward drive.

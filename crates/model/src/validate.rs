@@ -190,6 +190,13 @@ impl Validator<'_> {
                         "`synapse` belongs to spiking models; rate populations use `tau_syn`",
                     ));
                 }
+                let i = &pop.initial;
+                if i.v.is_some() || i.w.is_some() || i.g_exc.is_some() || i.g_inh.is_some() {
+                    self.push(SpecError::new(
+                        at("initial"),
+                        "`v`, `w`, `g_exc` and `g_inh` are states of spiking models; rate populations start from `rate` and `current`",
+                    ));
+                }
             }
             if let Some(tau) = pop.tau {
                 self.time_constant(at("tau"), tau, dt);
@@ -249,6 +256,60 @@ impl Validator<'_> {
             || !matches!(pop.initial.current, InitialValue::Zero)
         {
             self.push(SpecError::new(at("initial"), "spiking populations start at rest; initial rates and currents apply to rate models"));
+        }
+        for (key, value) in [
+            ("v", &pop.initial.v),
+            ("w", &pop.initial.w),
+            ("g_exc", &pop.initial.g_exc),
+            ("g_inh", &pop.initial.g_inh),
+        ] {
+            let path = at(&format!("initial.{key}"));
+            match value {
+                Some(SpikingInitial::Constant(c)) => self.finite(format!("{path}.constant"), *c),
+                Some(SpikingInitial::Gaussian { mean, std }) => {
+                    self.finite(format!("{path}.gaussian.mean"), *mean);
+                    self.check(
+                        *std >= 0.0 && std.is_finite(),
+                        format!("{path}.gaussian.std"),
+                        std,
+                        "a standard deviation ≥ 0",
+                    );
+                }
+                Some(SpikingInitial::Uniform { low, high }) => self.check(
+                    low.is_finite() && high.is_finite() && low < high,
+                    format!("{path}.uniform"),
+                    format!("[{low}, {high}]"),
+                    "finite bounds with low < high",
+                ),
+                Some(SpikingInitial::Random) if key != "v" => self.push(SpecError::invalid(
+                    path,
+                    "random",
+                    "constant, gaussian, uniform or file (`random` applies to `v` only)",
+                )),
+                Some(SpikingInitial::File(file)) => self.file(format!("{path}.file"), file),
+                _ => {}
+            }
+        }
+        if let Some(neuron) = &pop.neuron {
+            if let Some(t_ref) = neuron.t_ref {
+                self.check(
+                    t_ref.ms() >= 0.0 && t_ref.ms().is_finite(),
+                    at("neuron.t_ref"),
+                    t_ref,
+                    "a refractory period ≥ 0 ms",
+                );
+            }
+            if let (Some(reset), Some(threshold)) = (neuron.v_reset, neuron.v_th) {
+                self.check(
+                    reset.value() < threshold.value(),
+                    at("neuron.v_reset"),
+                    reset,
+                    &format!("a reset below the threshold v_th = {threshold}"),
+                );
+            }
+            if let Some(tau_m) = neuron.tau_m {
+                self.time_constant(at("neuron.tau_m"), tau_m, dt);
+            }
         }
         let Some(synapse) = &pop.synapse else { return };
         if let (Some(kind), Some(implied)) = (synapse.kind, pop.model.implied_synapse())
@@ -320,6 +381,18 @@ impl Validator<'_> {
                     delay,
                     format!("a delay of at least one time step (dt = {})", spec.dt),
                 ));
+            }
+            for (key, delay) in [("delay", proj.delay), ("delay_max", proj.delay_max)] {
+                if let Some(delay) = delay {
+                    let steps = delay.ms() / dt;
+                    self.check(
+                        delay.ms().is_finite()
+                            && (steps - steps.round()).abs() < 1e-6 * steps.max(1.0),
+                        at(key),
+                        delay,
+                        &format!("a whole number of time steps dt = {}", spec.dt),
+                    );
+                }
             }
             if let Some(max) = proj.delay_max {
                 let min = proj.delay.map_or(dt, Time::ms);
@@ -491,7 +564,19 @@ impl Validator<'_> {
             );
             self.finite(at("poisson.weight"), poisson.weight);
         }
+        if let Some(sine) = &input.sine {
+            self.finite(at("sine.amplitude"), sine.amplitude);
+            self.finite(at("sine.offset"), sine.offset);
+            self.finite(at("sine.phase"), sine.phase.value());
+            self.check(
+                sine.frequency.value() >= 0.0 && sine.frequency.value().is_finite(),
+                at("sine.frequency"),
+                sine.frequency,
+                "a frequency ≥ 0",
+            );
+        }
         let kinds = [
+            input.sine.is_some(),
             input.poisson.is_some(),
             input.constant.is_some(),
             input.balanced.is_some(),
@@ -502,7 +587,7 @@ impl Validator<'_> {
         if kinds.iter().filter(|k| **k).count() != 1 {
             self.push(SpecError::new(
                 format!("inputs.{name}"),
-                "give exactly one of `constant`, `balanced`, `noise`, `stimulus`, `poisson`, `file`",
+                "give exactly one of `constant`, `balanced`, `noise`, `stimulus`, `sine`, `poisson`, `file`",
             ));
         }
         if let Some(c) = input.constant {
@@ -580,6 +665,13 @@ impl Validator<'_> {
                 at("variable"),
                 monitor.variable.name(),
                 "rate, current or input (the variables of a rate population)",
+            ));
+        }
+        if spiking && matches!(monitor.variable, Variable::Current | Variable::Input) {
+            self.push(SpecError::invalid(
+                at("variable"),
+                monitor.variable.name(),
+                "spikes, rate, v, w, g_exc or g_inh (the variables of a spiking population)",
             ));
         }
         let dt = spec.dt.ms();

@@ -338,6 +338,10 @@ impl RunResults {
                     .map_err(shape_error)?
                     .into_pyarray(py)
                     .into_any(),
+                ArrayData::I64(v) => ArrayD::from_shape_vec(shape, v)
+                    .map_err(shape_error)?
+                    .into_pyarray(py)
+                    .into_any(),
             };
             arrays.set_item(&array.name, value)?;
         }
@@ -394,9 +398,15 @@ impl RunResults {
                     a.shape().to_vec(),
                     ArrayData::F64(a.iter().copied().collect()),
                 )
+            } else if let Ok(a) = value.extract::<PyReadonlyArrayDyn<'_, i64>>() {
+                let a = a.as_array();
+                (
+                    a.shape().to_vec(),
+                    ArrayData::I64(a.iter().copied().collect()),
+                )
             } else {
                 return Err(PyValueError::new_err(format!(
-                    "array `{name}`: expected a float32 or float64 NumPy array"
+                    "array `{name}`: expected a float32, float64 or int64 NumPy array"
                 )));
             };
             results.arrays.push(NamedArray { name, shape, data });
