@@ -411,73 +411,103 @@ struct Params<'a, T: Real> {
     lanes: usize,
 }
 
+/// Lanes per register tile of the fused pass.
+const TILE: usize = 16;
+
 /// Update the rows of one block; returns whether every new value is finite.
 #[inline(always)]
 fn update_block<T: Real>(
     mut job: Block<'_, T>,
     params: &Params<'_, T>,
-    phi: impl Fn(T, T, T) -> T,
+    phi: impl Fn(T, T, T) -> T + Copy,
 ) -> bool {
     let lanes = params.lanes;
-    let plan = params.plan;
-    let has_external = !job.external.is_empty();
-    if has_external {
+    if !job.external.is_empty() {
         job.external.iter_mut().for_each(|x| *x = T::ZERO);
         for source in params.varying {
             source.add_rows(params.step, job.first_row, job.external, lanes);
         }
     }
-    let (th, gain) = (&params.threshold[..lanes], &params.gain[..lanes]);
-    let (ra, rb) = (&params.rate_a[..lanes], &params.rate_b[..lanes]);
-    let constant = &params.constant[..lanes];
-    let mut acc = vec![T::ZERO; lanes];
+    let rows = job.next.len() / lanes;
     let mut finite = true;
-    for (row, next) in job.next.chunks_exact_mut(lanes).enumerate() {
-        let o = row * lanes;
-        // Per-neuron channels relax; their sum starts the current.
-        for (i, (state, drive, a, b)) in job.channels.iter_mut().enumerate() {
-            let s = &mut state[o..o + lanes];
-            let d = &drive[o..o + lanes];
-            for l in 0..lanes {
-                s[l] = a[l] * s[l] + b[l] * d[l];
-                acc[l] = if i == 0 { s[l] } else { acc[l] + s[l] };
-            }
+    for row in 0..rows {
+        // Whole tiles of lanes in registers, then the remaining lanes one by one; every lane
+        // sees the same operations in the same order either way.
+        let mut l0 = 0;
+        while l0 + TILE <= lanes {
+            finite &= update_tile::<T, TILE>(&mut job, params, row, l0, phi);
+            l0 += TILE;
         }
-        if job.channels.is_empty() {
-            acc.iter_mut().for_each(|x| *x = T::ZERO);
+        while l0 < lanes {
+            finite &= update_tile::<T, 1>(&mut job, params, row, l0, phi);
+            l0 += 1;
         }
-        if plan.rank > 0 {
-            let n = job.first_row + row;
-            add_low_rank(
-                &mut acc,
-                &plan.u[n * plan.rank..(n + 1) * plan.rank],
-                &plan.zeta,
-            );
-        }
-        if !job.current.is_empty() {
-            job.current[o..o + lanes].copy_from_slice(&acc);
-        }
-        // Inputs, transfer, rates.
-        for l in 0..lanes {
-            acc[l] += constant[l];
-        }
-        if has_external {
-            for (x, e) in acc.iter_mut().zip(&job.external[o..o + lanes]) {
-                *x += *e;
-            }
-        }
-        if !job.input.is_empty() {
-            job.input[o..o + lanes].copy_from_slice(&acc);
-        }
-        let rate = &job.rate[o..o + lanes];
-        let mut ok = true;
-        for l in 0..lanes {
-            let mu = acc[l];
-            let r = ra[l] * rate[l] + rb[l] * phi(mu, th[l], gain[l]);
-            next[l] = r;
-            ok &= (r - r) == T::ZERO && (mu - mu) == T::ZERO;
-        }
-        finite &= ok;
     }
     finite
+}
+
+/// Lanes `l0 .. l0 + W` of one row: relax the per-neuron channels and sum them, add the low-rank
+/// currents and the inputs, apply `φ`, relax the rate.
+#[inline(always)]
+fn update_tile<T: Real, const W: usize>(
+    job: &mut Block<'_, T>,
+    params: &Params<'_, T>,
+    row: usize,
+    l0: usize,
+    phi: impl Fn(T, T, T) -> T,
+) -> bool {
+    let lanes = params.lanes;
+    let plan = params.plan;
+    let o = row * lanes + l0;
+    let lane = |v: &[T]| -> [T; W] { v[l0..l0 + W].try_into().unwrap() };
+    let mut acc = [T::ZERO; W];
+    for (i, (state, drive, a, b)) in job.channels.iter_mut().enumerate() {
+        let s: &mut [T; W] = (&mut state[o..o + W]).try_into().unwrap();
+        let d: &[T; W] = drive[o..o + W].try_into().unwrap();
+        let (a, b) = (lane(a), lane(b));
+        for k in 0..W {
+            s[k] = a[k] * s[k] + b[k] * d[k];
+            acc[k] = if i == 0 { s[k] } else { acc[k] + s[k] };
+        }
+    }
+    if plan.rank > 0 {
+        let n = job.first_row + row;
+        let u = &plan.u[n * plan.rank..(n + 1) * plan.rank];
+        for (r, &ur) in u.iter().enumerate() {
+            let z: &[T; W] = plan.zeta[r * lanes + l0..r * lanes + l0 + W]
+                .try_into()
+                .unwrap();
+            for k in 0..W {
+                acc[k] += ur * z[k];
+            }
+        }
+    }
+    if !job.current.is_empty() {
+        job.current[o..o + W].copy_from_slice(&acc);
+    }
+    let constant = lane(params.constant);
+    for k in 0..W {
+        acc[k] += constant[k];
+    }
+    if !job.external.is_empty() {
+        let e: &[T; W] = job.external[o..o + W].try_into().unwrap();
+        for k in 0..W {
+            acc[k] += e[k];
+        }
+    }
+    if !job.input.is_empty() {
+        job.input[o..o + W].copy_from_slice(&acc);
+    }
+    let (th, gain) = (lane(params.threshold), lane(params.gain));
+    let (ra, rb) = (lane(params.rate_a), lane(params.rate_b));
+    let rate: &[T; W] = job.rate[o..o + W].try_into().unwrap();
+    let next: &mut [T; W] = (&mut job.next[o..o + W]).try_into().unwrap();
+    let mut ok = true;
+    for k in 0..W {
+        let mu = acc[k];
+        let r = ra[k] * rate[k] + rb[k] * phi(mu, th[k], gain[k]);
+        next[k] = r;
+        ok &= (r - r) == T::ZERO && (mu - mu) == T::ZERO;
+    }
+    ok
 }

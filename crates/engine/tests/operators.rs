@@ -458,3 +458,45 @@ fn csr_padded_input_is_bitwise_stable() {
         }
     }
 }
+
+/// `Vᵀ x` of a factored operator: split over chunks of inputs (few lanes) or over tiles of lanes
+/// (many lanes), every lane's value is the same bits, for any lane count and thread count, and
+/// matches the f64 sum.
+#[test]
+fn factored_projection_is_the_same_for_any_lane_count_and_thread_count() {
+    use neuroxide::operators::FactoredOp;
+    for (n_in, rank) in [(3000usize, 3usize), (700, 1), (2100, 5)] {
+        let v: Vec<f64> = random_vec(n_in * rank, 1);
+        let cols: Vec<Vec<f64>> = (0..rank)
+            .map(|r| (0..n_in).map(|j| v[j * rank + r]).collect())
+            .collect();
+        let op = FactoredOp::<f32>::from_columns(4, n_in, &vec![vec![1.0; 4]; rank], &cols, None);
+        let lanes_many = 37; // two tiles of 16 and 5 single lanes
+        let x: Vec<f32> = random_vec(n_in * lanes_many, 2)
+            .into_iter()
+            .map(|v| v as f32)
+            .collect();
+        let mut many = vec![0.0f32; rank * lanes_many];
+        op.project(&x, lanes_many, &mut many, &pool(2));
+        let mut many_1 = vec![0.0f32; rank * lanes_many];
+        op.project(&x, lanes_many, &mut many_1, &pool(1));
+        assert_eq!(many, many_1, "thread count changed Vᵀx");
+        for lane in [0, 15, 16, 33, 36] {
+            let xl: Vec<f32> = (0..n_in).map(|j| x[j * lanes_many + lane]).collect();
+            let mut one = vec![0.0f32; rank];
+            op.project(&xl, 1, &mut one, &pool(2));
+            for r in 0..rank {
+                let got = many[r * lanes_many + lane];
+                assert_eq!(
+                    got.to_bits(),
+                    one[r].to_bits(),
+                    "n_in {n_in}, rank {rank}, lane {lane}, r {r}"
+                );
+                let exact: f64 = (0..n_in)
+                    .map(|j| v[j * rank + r] as f32 as f64 * xl[j] as f64)
+                    .sum();
+                assert!((got as f64 - exact).abs() < 1e-3 * (1.0 + exact.abs()));
+            }
+        }
+    }
+}

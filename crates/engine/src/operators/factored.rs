@@ -293,8 +293,12 @@ impl<T: Real> FactoredOp<T> {
 }
 
 /// `z = rightᵀ x` for `right`: `n_in × rank` row-major and `x`: `[n_in][lanes]`, as partial sums
-/// over fixed chunks of [`CHUNK`] inputs (in parallel when there are several) added in chunk order.
-/// `z` must be zero on entry.
+/// over fixed chunks of [`CHUNK`] inputs added in chunk order. `z` must be zero on entry.
+///
+/// With many lanes the work is split over tiles of lanes (each summing all chunks itself, with its
+/// partial sums in registers); otherwise over chunks. Either way every `z[r][l]` is
+/// `((0 + p_0) + p_1) + …` with `p_c` summed in input order, so the result does not depend on
+/// the lane count or the thread count.
 fn project_into<T: Real>(
     right: &[T],
     rank: usize,
@@ -307,6 +311,9 @@ fn project_into<T: Real>(
     let width = rank * lanes;
     if width == 0 {
         return;
+    }
+    if lanes >= 2 * LANE_TILE {
+        return project_tiled(right, rank, n_in, x, lanes, z, pool);
     }
     let partial = |c: usize, p: &mut [T]| {
         for j in c * CHUNK..((c + 1) * CHUNK).min(n_in) {
@@ -334,6 +341,124 @@ fn project_into<T: Real>(
     for p in partials.chunks(width) {
         for (zk, &pk) in z.iter_mut().zip(p) {
             *zk += pk;
+        }
+    }
+}
+
+/// Lanes per tile of [`project_tiled`].
+const LANE_TILE: usize = 16;
+
+/// [`project_into`] split over tiles of lanes.
+fn project_tiled<T: Real>(
+    right: &[T],
+    rank: usize,
+    n_in: usize,
+    x: &[T],
+    lanes: usize,
+    z: &mut [T],
+    pool: &rayon::ThreadPool,
+) {
+    // Segments (first lane, width): whole tiles, then single lanes.
+    let tiles = lanes / LANE_TILE;
+    let segments: Vec<(usize, usize)> = (0..tiles)
+        .map(|t| (t * LANE_TILE, LANE_TILE))
+        .chain((tiles * LANE_TILE..lanes).map(|l| (l, 1)))
+        .collect();
+    // Each segment's result, `[r][k]`, at offset `rank · first lane`.
+    let mut out = vec![T::ZERO; rank * lanes];
+    let mut parts = Vec::with_capacity(segments.len());
+    let mut rest = &mut out[..];
+    for &(_, w) in &segments {
+        let (head, tail) = rest.split_at_mut(rank * w);
+        parts.push(head);
+        rest = tail;
+    }
+    let run = |(&(l0, w), p): (&(usize, usize), &mut &mut [T])| {
+        macro_rules! fixed {
+            ($r:literal) => {
+                if w == LANE_TILE {
+                    segment::<T, $r, LANE_TILE>(right, n_in, x, lanes, l0, p)
+                } else {
+                    segment::<T, $r, 1>(right, n_in, x, lanes, l0, p)
+                }
+            };
+        }
+        match rank {
+            1 => fixed!(1),
+            2 => fixed!(2),
+            3 => fixed!(3),
+            4 => fixed!(4),
+            _ => segment_any(right, rank, n_in, x, lanes, l0, w, p),
+        }
+    };
+    pool.install(|| segments.par_iter().zip(parts.par_iter_mut()).for_each(run));
+    for &(l0, w) in &segments {
+        let p = &out[rank * l0..rank * (l0 + w)];
+        for r in 0..rank {
+            z[r * lanes + l0..r * lanes + l0 + w].copy_from_slice(&p[r * w..(r + 1) * w]);
+        }
+    }
+}
+
+/// Lanes `l0 .. l0 + W` of `z` for rank `R`, partial sums in registers; `out` is `[r][k]`.
+#[inline(always)]
+fn segment<T: Real, const R: usize, const W: usize>(
+    right: &[T],
+    n_in: usize,
+    x: &[T],
+    lanes: usize,
+    l0: usize,
+    out: &mut [T],
+) {
+    let mut total = [[T::ZERO; W]; R];
+    for c in 0..n_in.div_ceil(CHUNK) {
+        let mut p = [[T::ZERO; W]; R];
+        for j in c * CHUNK..((c + 1) * CHUNK).min(n_in) {
+            let xr: &[T; W] = x[j * lanes + l0..j * lanes + l0 + W].try_into().unwrap();
+            let vr: &[T; R] = right[j * R..(j + 1) * R].try_into().unwrap();
+            for r in 0..R {
+                for k in 0..W {
+                    p[r][k] += vr[r] * xr[k];
+                }
+            }
+        }
+        for r in 0..R {
+            for k in 0..W {
+                total[r][k] += p[r][k];
+            }
+        }
+    }
+    for r in 0..R {
+        out[r * W..(r + 1) * W].copy_from_slice(&total[r]);
+    }
+}
+
+/// [`segment`] for any rank and width.
+#[allow(clippy::too_many_arguments)]
+fn segment_any<T: Real>(
+    right: &[T],
+    rank: usize,
+    n_in: usize,
+    x: &[T],
+    lanes: usize,
+    l0: usize,
+    w: usize,
+    out: &mut [T],
+) {
+    let mut p = vec![T::ZERO; rank * w];
+    for c in 0..n_in.div_ceil(CHUNK) {
+        p.iter_mut().for_each(|v| *v = T::ZERO);
+        for j in c * CHUNK..((c + 1) * CHUNK).min(n_in) {
+            let xr = &x[j * lanes + l0..j * lanes + l0 + w];
+            for r in 0..rank {
+                let v = right[j * rank + r];
+                for (pk, &xk) in p[r * w..(r + 1) * w].iter_mut().zip(xr) {
+                    *pk += v * xk;
+                }
+            }
+        }
+        for (o, &pk) in out.iter_mut().zip(&p) {
+            *o += pk;
         }
     }
 }
