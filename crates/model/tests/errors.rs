@@ -213,3 +213,145 @@ fn resolved_spec_round_trips() {
     let again = ModelFile::from_yaml(&yaml, None, &[]).unwrap();
     assert_eq!(again.spec, resolved, "{yaml}");
 }
+
+const SPIKING: &str = "\
+dt: 0.1 ms
+duration: 100 ms
+populations:
+  E:
+    size: 100
+    model: lif_psc_delta
+    neuron: {tau_m: 20 ms, v_th: 20 mV, v_reset: 10 mV, t_ref: 2 ms}
+    initial: {v: {uniform: {low: 0.0, high: 20.0}}}
+projections:
+  EE:
+    pre: E
+    post: E
+    rule: {fixed_in_degree: {k: 10}}
+    weight: 0.1
+    delay: 1.5 ms
+inputs:
+  ext: {target: E, poisson: {rate: 20 Hz, count: 100, weight: 0.1}}
+monitors:
+  - {population: E, variable: spikes}
+";
+
+/// Replace `from` by `to` in the good spiking model and return the error message.
+fn spiking_error_after(from: &str, to: &str) -> String {
+    assert!(SPIKING.contains(from), "{from}");
+    match load(&SPIKING.replacen(from, to, 1)) {
+        Ok(_) => panic!("`{to}` was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_good_spiking_model_loads() {
+    let model = load(SPIKING).unwrap();
+    assert_eq!(model.spec.projections["EE"].delay.unwrap().ms(), 1.5);
+}
+
+#[test]
+fn negative_delay() {
+    let m = spiking_error_after("delay: 1.5 ms", "delay: -1 ms");
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:15",
+            "projections.EE.delay",
+            "-1 ms",
+            "at least one time step",
+        ],
+    );
+}
+
+#[test]
+fn delay_not_a_multiple_of_dt() {
+    let m = spiking_error_after("delay: 1.5 ms", "delay: 1.55 ms");
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:15",
+            "projections.EE.delay",
+            "1.55 ms",
+            "whole number of time steps",
+        ],
+    );
+}
+
+#[test]
+fn maximum_delay_below_the_delay() {
+    let m = spiking_error_after("delay: 1.5 ms", "delay: 1.5 ms\n    delay_max: 1 ms");
+    assert_mentions(
+        &m,
+        &["model.yaml:16", "projections.EE.delay_max", "≥ delay"],
+    );
+}
+
+#[test]
+fn negative_refractory_period() {
+    let m = spiking_error_after("t_ref: 2 ms", "t_ref: -2 ms");
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:7",
+            "populations.E.neuron.t_ref",
+            "-2 ms",
+            "refractory period ≥ 0",
+        ],
+    );
+}
+
+#[test]
+fn threshold_below_reset() {
+    let m = spiking_error_after("v_th: 20 mV", "v_th: 5 mV");
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:7",
+            "populations.E.neuron.v_reset",
+            "10 mV",
+            "below the threshold v_th = 5 mV",
+        ],
+    );
+}
+
+#[test]
+fn unknown_neuron_parameter() {
+    let m = spiking_error_after("tau_m: 20 ms", "tau_mem: 20 ms");
+    assert_mentions(&m, &["model.yaml:7", "tau_mem", "tau_m"]);
+}
+
+#[test]
+fn spiking_state_on_a_rate_population() {
+    let m = error_after(
+        "    tau: 10 ms",
+        "    tau: 10 ms\n    initial: {v: {constant: 1.0}}",
+    );
+    assert_mentions(&m, &["populations.I.initial", "spiking models"]);
+}
+
+#[test]
+fn poisson_input_onto_a_rate_population() {
+    let m = error_after(
+        "    constant: 2.0",
+        "    poisson: {rate: 10 Hz, weight: 1.0}",
+    );
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:20",
+            "inputs.drive.poisson",
+            "spiking populations",
+        ],
+    );
+}
+
+#[test]
+fn bad_spiking_monitor_variable() {
+    let m = spiking_error_after("variable: spikes", "variable: current");
+    assert_mentions(
+        &m,
+        &["model.yaml:19", "monitors.0.variable", "spikes, rate, v"],
+    );
+}
