@@ -1,4 +1,4 @@
-//! The `neuroxide` command line: run and validate model files.
+//! The `neuroxide` command line: run, validate, plot and benchmark model files.
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -38,12 +38,33 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Also write every applicable plot (PNG) into `DIR/plots`, as `neuroxide plot DIR` does.
+        #[arg(long)]
+        plot: bool,
     },
     /// Check a model file without running it: every problem, with file, line and key.
     Validate {
         file: PathBuf,
         #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
         set: Vec<String>,
+    },
+    /// Plot the results in a folder written by `neuroxide run`: one image per applicable kind.
+    Plot {
+        /// The result folder (with results.npz, spec.yaml).
+        dir: PathBuf,
+        /// Image format.
+        #[arg(long, default_value = "png", value_name = "png|svg")]
+        format: neuroxide_plot::Format,
+        /// Output folder (default: `DIR/plots`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Lane of the raster and heatmap plots (default 0); line plots then show this lane only.
+        #[arg(long)]
+        lane: Option<usize>,
+        /// Kinds to plot, comma-separated (default: every applicable one): raster, heatmap, means,
+        /// currents, connectivity, bump, sweep.
+        #[arg(long, value_delimiter = ',')]
+        kinds: Vec<neuroxide_plot::Kind>,
     },
     /// Benchmark the standard workloads (steps/s, synapse updates/s, memory bandwidth).
     Bench(bench::BenchArgs),
@@ -58,8 +79,24 @@ fn main() -> ExitCode {
             out,
             threads,
             quiet,
-        } => run(&file, &set, out, threads, quiet),
+            plot,
+        } => run(&file, &set, out, threads, quiet, plot),
         Command::Validate { file, set } => validate(&file, &set),
+        Command::Plot {
+            dir,
+            format,
+            out,
+            lane,
+            kinds,
+        } => {
+            let options = neuroxide_plot::PlotOptions {
+                format,
+                out,
+                lane,
+                kinds,
+            };
+            plot(&dir, &options).map(|()| ExitCode::SUCCESS)
+        }
         Command::Bench(args) => bench::bench(&args).map(|()| ExitCode::SUCCESS),
     };
     match outcome {
@@ -129,6 +166,7 @@ fn run(
     out: Option<PathBuf>,
     threads: Option<usize>,
     quiet: bool,
+    plot_results: bool,
 ) -> Result<ExitCode> {
     let model = match load(file, set) {
         Ok(m) => m,
@@ -190,6 +228,15 @@ fn run(
         print_summary(&results);
         println!("results: {}", out.join("results.npz").display());
     }
+    if plot_results {
+        let options = neuroxide_plot::PlotOptions::default();
+        if quiet {
+            neuroxide_plot::plot_results(&out, &options)
+                .with_context(|| format!("plotting the results in {}", out.display()))?;
+        } else {
+            plot(&out, &options)?;
+        }
+    }
     match diverged {
         Some(message) => {
             eprintln!("error: {message}");
@@ -198,6 +245,19 @@ fn run(
         }
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// Write the plots of the result folder `dir` and print their paths.
+fn plot(dir: &Path, options: &neuroxide_plot::PlotOptions) -> Result<()> {
+    let files = neuroxide_plot::plot_results(dir, options)
+        .with_context(|| format!("plotting the results in {}", dir.display()))?;
+    if files.is_empty() {
+        println!("nothing to plot in {}", dir.display());
+    }
+    for file in files {
+        println!("plot: {}", file.display());
+    }
+    Ok(())
 }
 
 /// Mean rate per population (time average of the recorded population means), with the range
