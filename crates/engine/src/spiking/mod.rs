@@ -54,7 +54,8 @@ use neuroxide_model::{SpikingInitial, SynapseKind, Variable};
 use poisson::PoissonMean;
 use rayon::prelude::*;
 
-/// Neurons per parallel block: fixed, so the split does not depend on the thread count.
+/// Neurons per parallel block: fixed, so the split does not depend on the thread count (even, so
+/// that the neuron pairs sharing a Poisson draw never straddle two blocks).
 pub const TARGET_BLOCK: usize = 2048;
 
 /// All spiking populations of a network with their projections, inputs and spike monitors.
@@ -502,6 +503,27 @@ fn update_block<T: Real>(
         .filter(|d| d.first_step <= step && step < d.last_step)
         .collect();
 
+    // Poisson counts of the step, times their weights, `[neuron][lane]` per drive (neurons in
+    // pairs: one Philox block serves two neurons).
+    let mut poisson_effect: Vec<Vec<T>> = Vec::with_capacity(drives.len());
+    for drive in &drives {
+        let mut effect = vec![T::ZERO; rows * lanes];
+        for l in 0..lanes {
+            let weight = drive.weight[l];
+            let mean = &drive.mean[l];
+            for r in (0..rows).step_by(2) {
+                let neuron = first + r;
+                let (even, odd) =
+                    poisson::count_pair(&drive.key, mean, step, (neuron / 2) as u32, l as u32);
+                effect[r * lanes + l] = T::from_f64(even as f64) * weight;
+                if r + 1 < rows {
+                    effect[(r + 1) * lanes + l] = T::from_f64(odd as f64) * weight;
+                }
+            }
+        }
+        poisson_effect.push(effect);
+    }
+
     // 3. Neurons.
     let slot = (step % slots as u64) as usize;
     let kind = params.synapse;
@@ -516,15 +538,11 @@ fn update_block<T: Real>(
             let mut a_inh = ring_inh[at];
             ring_exc[at] = T::ZERO;
             ring_inh[at] = T::ZERO;
-            for drive in &drives {
-                let n = poisson::count(&drive.key, &drive.mean[l], step, neuron as u32, l as u32);
-                if n > 0 {
-                    let effect = T::from_f64(n as f64) * drive.weight[l];
-                    if drive.inhibitory {
-                        a_inh += effect;
-                    } else {
-                        a_exc += effect;
-                    }
+            for (drive, effect) in drives.iter().zip(&poisson_effect) {
+                if drive.inhibitory {
+                    a_inh += effect[k];
+                } else {
+                    a_exc += effect[k];
                 }
             }
             let current = if has_external { external[k] } else { T::ZERO };

@@ -7,23 +7,23 @@
 //! [`MAX_PART`] are split into equal parts whose counts are summed (a sum of independent Poisson
 //! counts is Poisson), so the cost stays O(λ) and `e^{−λ}` never underflows.
 //!
-//! The uniforms of neuron `n`, lane `l`, step `s`, part `k` come from the Philox block at counter
-//! `[s_lo, s_hi, n, (l << 16) | k/2]`, two uniforms per block: a pure function of these numbers,
-//! so counts do not depend on threads, blocks or the number of lanes.
+//! The uniform of neuron `n`, lane `l`, step `s`, part `k` comes from the Philox block at counter
+//! `[s_lo, s_hi, n/2, (l << 16) | k]` (words 0–1 for even `n`, 2–3 for odd `n`): a pure function
+//! of these numbers, so counts do not depend on threads, blocks or the number of lanes. The
+//! inversion searches a table of the cumulative distribution, built once per input and lane.
 
 use crate::rng::{Philox4x32, unit_open};
 
 /// Largest mean drawn by a single inversion.
 pub const MAX_PART: f64 = 40.0;
 
-/// How the counts of one input are drawn (per lane).
-#[derive(Copy, Clone, Debug, PartialEq)]
+/// How the counts of one input are drawn (per lane): the cumulative distribution of one part's
+/// count, tabulated up to where it reaches 1 in double precision.
+#[derive(Clone, Debug, PartialEq)]
 pub struct PoissonMean {
-    /// Mean of one part.
-    pub part_mean: f64,
-    /// `e^{−part_mean}`.
-    pub exp_neg: f64,
-    /// Number of parts (≥ 1; 0 when the mean is 0).
+    /// `cdf[k] = P(count ≤ k)` of one part.
+    pub cdf: Vec<f64>,
+    /// Number of parts (0 when the mean is 0).
     pub parts: u32,
 }
 
@@ -31,74 +31,64 @@ impl PoissonMean {
     pub fn new(mean: f64) -> Self {
         if mean <= 0.0 {
             return PoissonMean {
-                part_mean: 0.0,
-                exp_neg: 1.0,
+                cdf: vec![1.0],
                 parts: 0,
             };
         }
         let parts = (mean / MAX_PART).ceil().max(1.0) as u32;
         let part_mean = mean / parts as f64;
-        PoissonMean {
-            part_mean,
-            exp_neg: (-part_mean).exp(),
-            parts,
+        let mut cdf = Vec::new();
+        let mut p = (-part_mean).exp();
+        let mut cumulative = p;
+        let mut k = 0.0;
+        while cumulative < 1.0 && cdf.len() < 1000 {
+            cdf.push(cumulative);
+            k += 1.0;
+            p *= part_mean / k;
+            if p < 1e-300 {
+                break;
+            }
+            cumulative += p;
         }
+        cdf.push(1.0);
+        PoissonMean { cdf, parts }
     }
-}
 
-/// `1/k`, from a table for small `k` (a division costs more than the rest of an iteration).
-#[inline]
-fn inverse(k: u32) -> f64 {
-    const TABLE: [f64; 64] = {
-        let mut t = [0.0; 64];
-        let mut i = 1;
-        while i < 64 {
-            t[i] = 1.0 / i as f64;
-            i += 1;
+    /// The count of one part whose uniform is `u` (inversion: the first `k` with `u ≤ cdf[k]`).
+    #[inline]
+    fn invert(&self, u: f64) -> u32 {
+        let mut k = 0;
+        while u > self.cdf[k] {
+            k += 1;
         }
-        t
-    };
-    if k < 64 {
-        TABLE[k as usize]
-    } else {
-        1.0 / k as f64
+        k as u32
     }
 }
 
-/// Poisson count by inversion from the uniform `u`.
+/// The Poisson counts of neurons `2·pair` and `2·pair + 1` in `lane` at `step`: part `k` of the
+/// even neuron reads the first two words of the Philox block at counter `[step_lo, step_hi,
+/// pair, (lane << 16) | k]`, the odd neuron the last two.
 #[inline]
-fn invert(u: f64, mean: f64, exp_neg: f64) -> u32 {
-    let mut k = 0u32;
-    let mut p = exp_neg;
-    let mut cumulative = p;
-    // The tail beyond 1000 has probability below 1e-300 for means ≤ MAX_PART.
-    while u > cumulative && k < 1000 {
-        k += 1;
-        p *= mean * inverse(k);
-        cumulative += p;
+pub fn count_pair(
+    key: &Philox4x32,
+    mean: &PoissonMean,
+    step: u64,
+    pair: u32,
+    lane: u32,
+) -> (u32, u32) {
+    let (mut even, mut odd) = (0, 0);
+    for part in 0..mean.parts {
+        let block = key.block([step as u32, (step >> 32) as u32, pair, (lane << 16) | part]);
+        even += mean.invert(unit_open(block[0], block[1]));
+        odd += mean.invert(unit_open(block[2], block[3]));
     }
-    k
+    (even, odd)
 }
 
-/// The Poisson count of `neuron` in `lane` at `step`.
-#[inline]
+/// The Poisson count of `neuron` in `lane` at `step` (one half of [`count_pair`]).
 pub fn count(key: &Philox4x32, mean: &PoissonMean, step: u64, neuron: u32, lane: u32) -> u32 {
-    let mut total = 0;
-    let mut part = 0;
-    while part < mean.parts {
-        let block = key.block([
-            step as u32,
-            (step >> 32) as u32,
-            neuron,
-            (lane << 16) | (part / 2),
-        ]);
-        total += invert(unit_open(block[0], block[1]), mean.part_mean, mean.exp_neg);
-        if part + 1 < mean.parts {
-            total += invert(unit_open(block[2], block[3]), mean.part_mean, mean.exp_neg);
-        }
-        part += 2;
-    }
-    total
+    let (even, odd) = count_pair(key, mean, step, neuron / 2, lane);
+    if neuron % 2 == 0 { even } else { odd }
 }
 
 #[cfg(test)]
