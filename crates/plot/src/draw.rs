@@ -172,6 +172,7 @@ fn mesh<DB: DrawingBackend>(
     y_desc: &str,
     grid: bool,
     y_format: Option<&dyn Fn(&f64) -> String>,
+    max_y_labels: usize,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -182,7 +183,7 @@ where
         .axis_desc_style((FAMILY, DESC_SIZE))
         .label_style((FAMILY, LABEL_SIZE))
         .x_labels(8)
-        .y_labels(7)
+        .y_labels(max_y_labels.min(7))
         .x_label_formatter(&tick)
         .y_label_formatter(y_format.unwrap_or(&tick));
     if grid {
@@ -271,6 +272,17 @@ fn paint(values: &[f64], map: ColourMap, (lo, hi): (f64, f64)) -> Vec<u8> {
         pixels.extend_from_slice(&[c.0, c.1, c.2]);
     }
     pixels
+}
+
+/// Blue–white–red for data on both sides of zero (weights, currents), viridis otherwise (rates,
+/// voltages).
+fn choose_map(values: &[f64]) -> ColourMap {
+    let (lo, hi) = finite_range(values);
+    if lo < 0.0 && hi > 0.0 {
+        ColourMap::Diverging
+    } else {
+        ColourMap::Viridis
+    }
 }
 
 /// A vertical colour bar for `range` with its label, in `area`.
@@ -378,7 +390,7 @@ where
         0.0..n_neurons as f64,
         0,
     )?;
-    mesh(&mut chart, x_desc, "neuron", false, None)?;
+    mesh(&mut chart, x_desc, "neuron", false, None, n_neurons + 1)?;
     let (w, h) = chart.plotting_area().dim_in_pixel();
     let (wu, hu) = (w as usize, h as usize);
     let mut pixels = vec![255u8; wu * hu * 3];
@@ -451,17 +463,13 @@ fn draw_heatmap<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let map = if values.iter().any(|&v| v < 0.0) {
-        ColourMap::Diverging
-    } else {
-        ColourMap::Viridis
-    };
+    let map = choose_map(values);
     let range = colour::range(values, map);
     let (left, right) = titled_with_bar(root, title)?;
     let (t0, t1) = frame_extent(t);
     let (scale, x_desc) = time_axis(t0, t1);
     let mut chart = chart(&left, None, t0 * scale..t1 * scale, 0.0..neurons as f64, 0)?;
-    mesh(&mut chart, x_desc, y_label, false, None)?;
+    mesh(&mut chart, x_desc, y_label, false, None, neurons + 1)?;
     let (w, h) = chart.plotting_area().dim_in_pixel();
     // The array is (frames × neurons); the image wants neurons as rows: transpose.
     let mut transposed = vec![0.0; values.len()];
@@ -527,10 +535,10 @@ where
         padded(lo, hi, 0.06),
         0,
     )?;
-    mesh(&mut chart, x_desc, y_label, true, None)?;
+    mesh(&mut chart, x_desc, y_label, true, None, usize::MAX)?;
     let x: Vec<f64> = t.iter().map(|v| v * scale).collect();
     draw_series_lines(&mut chart, &x, series, false)?;
-    legend(&mut chart, series)
+    legend(&mut chart, &x, series)
 }
 
 /// Evenly thinned indices so at most [`MAX_POINTS`] points are drawn.
@@ -585,20 +593,65 @@ where
     Ok(())
 }
 
-fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>, series: &[Series]) -> DrawResult
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    x: &[f64],
+    series: &[Series],
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
-    if series.iter().any(|s| !s.label.is_empty()) {
+    let labelled = series.iter().filter(|s| !s.label.is_empty()).count();
+    if labelled > 0 {
+        let position = legend_corner(chart.x_range(), chart.y_range(), x, series, labelled);
         chart
             .configure_series_labels()
             .label_font((FAMILY, LEGEND_SIZE))
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(190, 190, 190))
-            .position(SeriesLabelPosition::UpperRight)
+            .position(position)
             .draw()?;
     }
     Ok(())
+}
+
+/// The corner of the plot the legend hides the fewest points in (upper right when tied).
+fn legend_corner(
+    x_range: Range<f64>,
+    y_range: Range<f64>,
+    x: &[f64],
+    series: &[Series],
+    entries: usize,
+) -> SeriesLabelPosition {
+    let width = 0.45;
+    let height = (0.06 * entries as f64 + 0.04).min(0.6);
+    let mut counts = [0usize; 4];
+    for s in series {
+        for i in thin(x.len()) {
+            let (Some(&xi), Some(&yi)) = (x.get(i), s.values.get(i)) else {
+                continue;
+            };
+            if !yi.is_finite() {
+                continue;
+            }
+            let fx = (xi - x_range.start) / (x_range.end - x_range.start);
+            let fy = (yi - y_range.start) / (y_range.end - y_range.start);
+            let (right, left) = (fx >= 1.0 - width, fx <= width);
+            let (top, bottom) = (fy >= 1.0 - height, fy <= height);
+            counts[0] += (top && right) as usize;
+            counts[1] += (top && left) as usize;
+            counts[2] += (bottom && right) as usize;
+            counts[3] += (bottom && left) as usize;
+        }
+    }
+    let best = (0..4).min_by_key(|&i| (counts[i], i)).unwrap_or(0);
+    [
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::LowerLeft,
+    ][best]
+        .clone()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -670,7 +723,7 @@ where
     let x_range = padded(t0 * scale, t1 * scale, 0.0);
 
     let mut top = chart(&panels[0], None, x_range.clone(), -180.0..180.0, 0)?;
-    mesh(&mut top, x_desc, "bump phase (deg)", true, None)?;
+    mesh(&mut top, x_desc, "bump phase (deg)", true, None, usize::MAX)?;
     // Break the phase lines at wrap-arounds (a jump of more than 180°).
     for s in phase {
         let (mut xs, mut values) = (Vec::new(), Vec::new());
@@ -685,12 +738,12 @@ where
         let broken = Series::new(s.label.clone(), values, s.colour);
         draw_series_lines(&mut top, &xs, std::slice::from_ref(&broken), false)?;
     }
-    legend(&mut top, phase)?;
+    legend(&mut top, &x, phase)?;
 
     if !amplitude.is_empty() {
         let (lo, hi) = finite_range(amplitude.iter().flat_map(|s| &s.values));
         let mut bottom = chart(&panels[1], None, x_range, padded(lo.min(0.0), hi, 0.06), 0)?;
-        mesh(&mut bottom, x_desc, amplitude_label, true, None)?;
+        mesh(&mut bottom, x_desc, amplitude_label, true, None, usize::MAX)?;
         draw_series_lines(&mut bottom, &x, amplitude, false)?;
     }
     Ok(())
@@ -737,17 +790,13 @@ fn draw_matrix<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let map = if values.iter().any(|&v| v < 0.0) {
-        ColourMap::Diverging
-    } else {
-        ColourMap::Viridis
-    };
+    let map = choose_map(values);
     let range = colour::range(values, map);
     let (left, right) = titled_with_bar(root, title)?;
     let mut chart = chart(&left, None, 0.0..cols as f64, 0.0..rows as f64, 0)?;
     // Row 0 at the top: label y from the top.
     let flip = move |y: &f64| format!("{}", (rows as f64 - y).round());
-    mesh(&mut chart, x_label, y_label, false, Some(&flip))?;
+    mesh(&mut chart, x_label, y_label, false, Some(&flip), rows + 1)?;
     let (w, h) = chart.plotting_area().dim_in_pixel();
     let grid = resample(values, (rows, cols), (w as usize, h as usize), false);
     blit(&chart, paint(&grid, map, range), (w, h))?;
@@ -818,9 +867,9 @@ where
         padded(lo, hi, 0.08),
         0,
     )?;
-    mesh(&mut chart, x_label, y_label, true, None)?;
+    mesh(&mut chart, x_label, y_label, true, None, usize::MAX)?;
     draw_series_lines(&mut chart, x, series, true)?;
-    legend(&mut chart, series)
+    legend(&mut chart, x, series)
 }
 
 #[cfg(test)]

@@ -212,6 +212,19 @@ impl ResultsSet {
         self.names.iter().any(|n| n == name)
     }
 
+    /// Number of lanes: the first axis of the first population mean or per-neuron recording.
+    pub fn lanes(&self) -> Result<Option<usize>, PlotError> {
+        let candidate = self
+            .names
+            .iter()
+            .find(|n| n.ends_with("_mean"))
+            .or_else(|| self.names.iter().find(|n| n.starts_with("lane.")));
+        match candidate {
+            Some(name) => Ok(self.array(name)?.and_then(|a| a.shape.first().copied())),
+            None => Ok(None),
+        }
+    }
+
     /// Time step in ms, from the spec.
     pub fn dt_ms(&self) -> Option<f64> {
         self.spec.as_ref().map(|s| s.dt.value())
@@ -349,6 +362,15 @@ impl ResultsSet {
         } else {
             Kind::ALL.to_vec()
         };
+        if let Some(lane) = options.lane
+            && let Some(lanes) = self.lanes()?
+            && lane >= lanes
+        {
+            return Err(PlotError::Data(format!(
+                "lane {lane} is out of range: the results have {lanes} lane{}",
+                if lanes == 1 { "" } else { "s" }
+            )));
+        }
         let mut written = Vec::new();
         for kind in kinds {
             match kind {
@@ -526,8 +548,10 @@ impl ResultsSet {
                     } else if pops.len() * vars.len() == 1 {
                         (self.lane_label(l, &sweeps), colour::line(k))
                     } else {
-                        let shade: Rgb =
-                            colour::lighten(base_colour, 0.7 * k as f64 / (shown.len() - 1) as f64);
+                        let shade: Rgb = colour::lighten(
+                            base_colour,
+                            0.55 * k as f64 / (shown.len() - 1) as f64,
+                        );
                         let label = if shown.len() <= 4 {
                             format!("{what}, {}", self.lane_label(l, &sweeps))
                         } else if k == 0 {

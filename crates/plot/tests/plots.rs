@@ -232,6 +232,15 @@ fn kinds_and_lanes_select_plots() {
         )
         .unwrap();
     assert_ne!(std::fs::read(&files0[0]).unwrap(), lane1);
+    let beyond = PlotOptions {
+        lane: Some(2),
+        ..PlotOptions::default()
+    };
+    let error = set.plot(&out, &beyond).unwrap_err().to_string();
+    assert!(
+        error.contains("lane 2 is out of range: the results have 2 lanes"),
+        "{error}"
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }
 
