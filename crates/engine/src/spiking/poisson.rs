@@ -88,7 +88,7 @@ pub fn count_pair(
 /// The Poisson count of `neuron` in `lane` at `step` (one half of [`count_pair`]).
 pub fn count(key: &Philox4x32, mean: &PoissonMean, step: u64, neuron: u32, lane: u32) -> u32 {
     let (even, odd) = count_pair(key, mean, step, neuron / 2, lane);
-    if neuron % 2 == 0 { even } else { odd }
+    if neuron.is_multiple_of(2) { even } else { odd }
 }
 
 #[cfg(test)]
