@@ -603,7 +603,14 @@ where
 {
     let labelled = series.iter().filter(|s| !s.label.is_empty()).count();
     if labelled > 0 {
-        let position = legend_corner(chart.x_range(), chart.y_range(), x, series, labelled);
+        let chars = series.iter().map(|s| s.label.chars().count()).max();
+        let position = legend_corner(
+            (chart.x_range(), chart.y_range()),
+            chart.plotting_area().dim_in_pixel(),
+            x,
+            series,
+            (labelled, chars.unwrap_or(0)),
+        );
         chart
             .configure_series_labels()
             .label_font((FAMILY, LEGEND_SIZE))
@@ -615,33 +622,47 @@ where
     Ok(())
 }
 
-/// The corner of the plot the legend hides the fewest points in (upper right when tied).
+/// The corner of the plot where the legend (`entries` lines, the longest `chars` long, in a plot
+/// area of `pixels`) hides the least of the lines (upper right when tied).
 fn legend_corner(
-    x_range: Range<f64>,
-    y_range: Range<f64>,
+    (x_range, y_range): (Range<f64>, Range<f64>),
+    pixels: (u32, u32),
     x: &[f64],
     series: &[Series],
-    entries: usize,
+    (entries, chars): (usize, usize),
 ) -> SeriesLabelPosition {
-    let width = 0.45;
-    let height = (0.06 * entries as f64 + 0.04).min(0.6);
+    let width = (chars as f64 * 0.55 * LEGEND_SIZE + 50.0) / pixels.0.max(1) as f64;
+    let height = (entries as f64 * (LEGEND_SIZE + 5.0) + 20.0) / pixels.1.max(1) as f64;
     let mut counts = [0usize; 4];
+    let mut count = |xi: f64, yi: f64| {
+        let fx = (xi - x_range.start) / (x_range.end - x_range.start);
+        let fy = (yi - y_range.start) / (y_range.end - y_range.start);
+        let (right, left) = (fx >= 1.0 - width, fx <= width);
+        let (top, bottom) = (fy >= 1.0 - height, fy <= height);
+        counts[0] += (top && right) as usize;
+        counts[1] += (top && left) as usize;
+        counts[2] += (bottom && right) as usize;
+        counts[3] += (bottom && left) as usize;
+    };
+    // Sample every line densely (about 400 points), interpolating between its points.
+    let kept: Vec<usize> = thin(x.len()).collect();
+    let per_segment = (400 / kept.len().max(1)).max(1);
     for s in series {
-        for i in thin(x.len()) {
-            let (Some(&xi), Some(&yi)) = (x.get(i), s.values.get(i)) else {
-                continue;
-            };
-            if !yi.is_finite() {
+        for pair in kept.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            let (ya, yb) = (s.values[a], s.values[b]);
+            if !(ya.is_finite() && yb.is_finite()) {
                 continue;
             }
-            let fx = (xi - x_range.start) / (x_range.end - x_range.start);
-            let fy = (yi - y_range.start) / (y_range.end - y_range.start);
-            let (right, left) = (fx >= 1.0 - width, fx <= width);
-            let (top, bottom) = (fy >= 1.0 - height, fy <= height);
-            counts[0] += (top && right) as usize;
-            counts[1] += (top && left) as usize;
-            counts[2] += (bottom && right) as usize;
-            counts[3] += (bottom && left) as usize;
+            for k in 0..per_segment {
+                let f = k as f64 / per_segment as f64;
+                count(x[a] + (x[b] - x[a]) * f, ya + (yb - ya) * f);
+            }
+        }
+        if let Some(&last) = kept.last()
+            && s.values[last].is_finite()
+        {
+            count(x[last], s.values[last]);
         }
     }
     let best = (0..4).min_by_key(|&i| (counts[i], i)).unwrap_or(0);

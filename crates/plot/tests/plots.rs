@@ -282,40 +282,35 @@ fn slice_api_checks_shapes() {
 /// A real run of examples/ring.yaml, reduced: its results folder plots as `neuroxide plot` does.
 #[test]
 fn ring_example_plots() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let overrides: Vec<String> = [
         "duration=600 ms",
         "populations.E.size=200",
         "populations.I.size=50",
-        "lanes=1",
+        "sweep={inputs.cue.stimulus.phase: [90, 270]}",
         "monitors=[{population: E, variable: rate, window: 10 ms}, \
          {population: I, variable: rate, window: 10 ms, neurons: none}, \
          {population: E, variable: input, window: 10 ms, neurons: none}]",
     ]
     .map(String::from)
     .to_vec();
-    let model = neuroxide_model::ModelFile::load(&root.join("examples/ring.yaml"), &overrides)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let options = neuroxide::BuildOptions {
-        threads: Some(1),
-        base_dir: model.base_dir(),
-    };
-    let mut sim =
-        neuroxide::AnySimulation::build(&model.spec, &options).unwrap_or_else(|e| panic!("{e}"));
-    let results = sim.run().unwrap_or_else(|d| panic!("{}", d.message));
-    let dir = temp_dir("ring");
-    neuroxide_io::write_results(&dir, &results).unwrap();
+    let dir = run_example("ring", &overrides);
 
     let files = plot_results(&dir, &PlotOptions::default()).unwrap();
     assert_eq!(
         names(&files),
-        ["E.heatmap.png", "means.png", "currents.png", "E.bump.png"]
+        [
+            "E.heatmap.png",
+            "means.png",
+            "currents.png",
+            "E.bump.png",
+            "sweep.inputs.cue.stimulus.phase.png"
+        ]
     );
     assert!(files.iter().all(|f| f.starts_with(dir.join("plots"))));
-    check_png(&files[0], SIZE);
-    check_png(&files[1], SIZE);
-    check_png(&files[2], SIZE);
-    check_png(&files[3], TALL);
+    for file in &files {
+        let tall = file.ends_with("E.bump.png");
+        check_png(file, if tall { TALL } else { SIZE });
+    }
 
     let svg = dir.join("svg");
     let options = PlotOptions {
@@ -324,7 +319,7 @@ fn ring_example_plots() {
         ..PlotOptions::default()
     };
     let files = plot_results(&dir, &options).unwrap();
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), 5);
     check_svg(
         &svg.join("E.heatmap.svg"),
         &["ring: E rate", "time (ms)", "neuron", "rate (a.u.)"],
@@ -333,7 +328,58 @@ fn ring_example_plots() {
     check_svg(&svg.join("currents.svg"), &["mean current (a.u.)"]);
     check_svg(
         &svg.join("E.bump.svg"),
-        &["bump phase (deg)", "amplitude (a.u.)"],
+        &["bump phase (deg)", "amplitude (a.u.)", "phase = 270"],
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Run `examples/<name>.yaml` with overrides and write its result folder.
+fn run_example(name: &str, overrides: &[String]) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let file = root.join(format!("examples/{name}.yaml"));
+    let model =
+        neuroxide_model::ModelFile::load(&file, overrides).unwrap_or_else(|e| panic!("{e}"));
+    let options = neuroxide::BuildOptions {
+        threads: Some(1),
+        base_dir: model.base_dir(),
+    };
+    let mut sim =
+        neuroxide::AnySimulation::build(&model.spec, &options).unwrap_or_else(|e| panic!("{e}"));
+    let results = sim.run().unwrap_or_else(|d| panic!("{}", d.message));
+    let dir = temp_dir(name);
+    neuroxide_io::write_results(&dir, &results).unwrap();
+    dir
+}
+
+/// A real spiking run (the COBA example, shortened): rasters from its int64 spike arrays.
+#[test]
+fn coba_example_rasters() {
+    let overrides = ["duration=100 ms", "monitors.4.stop=100 ms"].map(String::from);
+    let dir = run_example("coba", &overrides);
+    let files = plot_results(&dir, &PlotOptions::default()).unwrap();
+    assert_eq!(
+        names(&files),
+        [
+            "E.raster.png",
+            "I.raster.png",
+            "E.v.heatmap.png",
+            "means.png"
+        ]
+    );
+    for file in &files {
+        check_png(file, SIZE);
+    }
+    let options = PlotOptions {
+        format: Format::Svg,
+        kinds: vec![Kind::Raster, Kind::Means],
+        ..PlotOptions::default()
+    };
+    plot_results(&dir, &options).unwrap();
+    let plots = dir.join("plots");
+    check_svg(
+        &plots.join("E.raster.svg"),
+        &["coba: E spikes", "time (ms)", "neuron", "Hz per neuron"],
+    );
+    check_svg(&plots.join("means.svg"), &["mean rate (Hz)"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
