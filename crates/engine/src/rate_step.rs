@@ -22,6 +22,7 @@
 use crate::input::Input;
 use crate::lower::{Channel, Lowered, RatePopulation};
 use crate::operators::Operator;
+use crate::operators::use_avx2;
 use crate::rate::transfer;
 use crate::real::Real;
 use neuroxide_model::{InitialValue, Transfer, Variable};
@@ -40,6 +41,19 @@ struct LowRankPart {
     /// First row of this part in the population's `ζ`.
     offset: usize,
     rank: usize,
+    /// Which of [`RateStep::sources`] gives this part's `Vᵀ r_pre`.
+    source: usize,
+}
+
+/// One distinct `Vᵀ r_pre` of a step: projections from the same population with the same right
+/// factor (an E/I ring's EE and IE, all-to-all uniform couplings) share it, computed once.
+#[derive(Debug)]
+struct Source {
+    /// A projection whose operator computes it.
+    projection: usize,
+    rank: usize,
+    /// Offset of its `rank × lanes` values in [`RateStep::z`].
+    offset: usize,
 }
 
 /// How one population's currents are kept.
@@ -62,7 +76,8 @@ struct PopulationPlan<T: Real> {
 #[derive(Debug)]
 pub(crate) struct RateStep<T: Real> {
     populations: Vec<PopulationPlan<T>>,
-    /// Scratch for `Vᵀ r`.
+    sources: Vec<Source>,
+    /// The sources' `Vᵀ r`, side by side.
     z: Vec<T>,
 }
 
@@ -72,7 +87,8 @@ impl<T: Real> RateStep<T> {
     pub(crate) fn new(net: &mut Lowered<T>) -> Self {
         let lanes = net.lanes;
         let mut populations = Vec::with_capacity(net.populations.len());
-        let mut max_rank = 0;
+        let mut sources: Vec<Source> = Vec::new();
+        let mut z_len = 0;
         for (p, pop) in net.populations.iter().enumerate() {
             let zero_start = net.initial_per_lane[p]
                 .iter()
@@ -92,12 +108,32 @@ impl<T: Real> RateStep<T> {
                         let Operator::Factored(op) = &net.projections[q].operator else {
                             unreachable!()
                         };
-                        max_rank = max_rank.max(op.rank());
+                        let pre = net.projections[q].pre;
+                        let same = |s: &Source| {
+                            let Operator::Factored(other) = &net.projections[s.projection].operator
+                            else {
+                                unreachable!()
+                            };
+                            net.projections[s.projection].pre == pre && other.right() == op.right()
+                        };
+                        let source = match sources.iter().position(same) {
+                            Some(k) => k,
+                            None => {
+                                sources.push(Source {
+                                    projection: q,
+                                    rank: op.rank(),
+                                    offset: z_len,
+                                });
+                                z_len += op.rank() * lanes;
+                                sources.len() - 1
+                            }
+                        };
                         parts.push(LowRankPart {
                             projection: q,
                             channel: c,
                             offset: rank,
                             rank: op.rank(),
+                            source,
                         });
                         rank += op.rank();
                     }
@@ -138,7 +174,8 @@ impl<T: Real> RateStep<T> {
         }
         RateStep {
             populations,
-            z: vec![T::ZERO; max_rank * lanes],
+            sources,
+            z: vec![T::ZERO; z_len],
         }
     }
 
@@ -176,14 +213,19 @@ impl<T: Real> RateStep<T> {
                 }
             }
         }
+        for source in &self.sources {
+            let projection = &net.projections[source.projection];
+            let Operator::Factored(op) = &projection.operator else {
+                unreachable!()
+            };
+            let z = &mut self.z[source.offset..source.offset + source.rank * lanes];
+            op.project(&net.populations[projection.pre].rate, lanes, z, pool);
+        }
         for plan in &mut self.populations {
             for part in &plan.parts {
                 let projection = &net.projections[part.projection];
-                let Operator::Factored(op) = &projection.operator else {
-                    unreachable!()
-                };
-                let z = &mut self.z[..part.rank * lanes];
-                op.project(&net.populations[projection.pre].rate, lanes, z, pool);
+                let offset = self.sources[part.source].offset;
+                let z = &self.z[offset..offset + part.rank * lanes];
                 let channel = &net.channels[part.channel];
                 let zeta = &mut plan.zeta[part.offset * lanes..(part.offset + part.rank) * lanes];
                 for (zeta_r, z_r) in zeta.chunks_exact_mut(lanes).zip(z.chunks_exact(lanes)) {
@@ -367,14 +409,19 @@ fn update_population<T: Real>(
     macro_rules! run {
         ($kind:path) => {{
             let phi = |mu: T, th: T, g: T| transfer::<T>($kind, mu, th, g);
+            let avx2 = use_avx2();
+            let run = |job| {
+                #[cfg(target_arch = "x86_64")]
+                if avx2 {
+                    // SAFETY: the CPU supports AVX2 (checked by `use_avx2`).
+                    return unsafe { update_block_avx2(job, &params, phi) };
+                }
+                update_block(job, &params, phi)
+            };
             if jobs.len() == 1 {
-                jobs.into_iter().all(|job| update_block(job, &params, phi))
+                jobs.into_iter().all(run)
             } else {
-                pool.install(|| {
-                    jobs.into_par_iter()
-                        .map(|job| update_block(job, &params, phi))
-                        .reduce(|| true, |a, b| a && b)
-                })
+                pool.install(|| jobs.into_par_iter().map(run).reduce(|| true, |a, b| a && b))
             }
         }};
     }
@@ -411,10 +458,25 @@ struct Params<'a, T: Real> {
     lanes: usize,
 }
 
-/// Lanes per register tile of the fused pass.
-const TILE: usize = 16;
+/// [`update_block`] compiled for AVX2 (wider vectors, the register tiles in eight-lane registers;
+/// the same operations, so the same bits: no FMA contraction happens without fast-math).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn update_block_avx2<T: Real>(
+    job: Block<'_, T>,
+    params: &Params<'_, T>,
+    phi: impl Fn(T, T, T) -> T + Copy,
+) -> bool {
+    update_block(job, params, phi)
+}
 
 /// Update the rows of one block; returns whether every new value is finite.
+///
+/// Row by row (one neuron, all lanes), in simple loops over the lanes that vectorise; the row's
+/// running sum stays in L1.
 #[inline(always)]
 fn update_block<T: Real>(
     mut job: Block<'_, T>,
@@ -422,92 +484,72 @@ fn update_block<T: Real>(
     phi: impl Fn(T, T, T) -> T + Copy,
 ) -> bool {
     let lanes = params.lanes;
-    if !job.external.is_empty() {
+    let plan = params.plan;
+    let has_external = !job.external.is_empty();
+    if has_external {
         job.external.iter_mut().for_each(|x| *x = T::ZERO);
         for source in params.varying {
             source.add_rows(params.step, job.first_row, job.external, lanes);
         }
     }
-    let rows = job.next.len() / lanes;
+    let (th, gain) = (&params.threshold[..lanes], &params.gain[..lanes]);
+    let (ra, rb) = (&params.rate_a[..lanes], &params.rate_b[..lanes]);
+    let constant = &params.constant[..lanes];
+    let mut acc = vec![T::ZERO; lanes];
     let mut finite = true;
-    for row in 0..rows {
-        // Whole tiles of lanes in registers, then the remaining lanes one by one; every lane
-        // sees the same operations in the same order either way.
-        let mut l0 = 0;
-        while l0 + TILE <= lanes {
-            finite &= update_tile::<T, TILE>(&mut job, params, row, l0, phi);
-            l0 += TILE;
-        }
-        while l0 < lanes {
-            finite &= update_tile::<T, 1>(&mut job, params, row, l0, phi);
-            l0 += 1;
-        }
-    }
-    finite
-}
-
-/// Lanes `l0 .. l0 + W` of one row: relax the per-neuron channels and sum them, add the low-rank
-/// currents and the inputs, apply `φ`, relax the rate.
-#[inline(always)]
-fn update_tile<T: Real, const W: usize>(
-    job: &mut Block<'_, T>,
-    params: &Params<'_, T>,
-    row: usize,
-    l0: usize,
-    phi: impl Fn(T, T, T) -> T,
-) -> bool {
-    let lanes = params.lanes;
-    let plan = params.plan;
-    let o = row * lanes + l0;
-    let lane = |v: &[T]| -> [T; W] { v[l0..l0 + W].try_into().unwrap() };
-    let mut acc = [T::ZERO; W];
-    for (i, (state, drive, a, b)) in job.channels.iter_mut().enumerate() {
-        let s: &mut [T; W] = (&mut state[o..o + W]).try_into().unwrap();
-        let d: &[T; W] = drive[o..o + W].try_into().unwrap();
-        let (a, b) = (lane(a), lane(b));
-        for k in 0..W {
-            s[k] = a[k] * s[k] + b[k] * d[k];
-            acc[k] = if i == 0 { s[k] } else { acc[k] + s[k] };
-        }
-    }
-    if plan.rank > 0 {
-        let n = job.first_row + row;
-        let u = &plan.u[n * plan.rank..(n + 1) * plan.rank];
-        for (r, &ur) in u.iter().enumerate() {
-            let z: &[T; W] = plan.zeta[r * lanes + l0..r * lanes + l0 + W]
-                .try_into()
-                .unwrap();
-            for k in 0..W {
-                acc[k] += ur * z[k];
+    for (row, next) in job.next.chunks_exact_mut(lanes).enumerate() {
+        let o = row * lanes;
+        // Per-neuron channels relax; their sum starts the current.
+        for (i, (state, drive, a, b)) in job.channels.iter_mut().enumerate() {
+            let s = &mut state[o..o + lanes];
+            let d = &drive[o..o + lanes];
+            if i == 0 {
+                for l in 0..lanes {
+                    s[l] = a[l] * s[l] + b[l] * d[l];
+                    acc[l] = s[l];
+                }
+            } else {
+                for l in 0..lanes {
+                    s[l] = a[l] * s[l] + b[l] * d[l];
+                    acc[l] += s[l];
+                }
             }
         }
-    }
-    if !job.current.is_empty() {
-        job.current[o..o + W].copy_from_slice(&acc);
-    }
-    let constant = lane(params.constant);
-    for k in 0..W {
-        acc[k] += constant[k];
-    }
-    if !job.external.is_empty() {
-        let e: &[T; W] = job.external[o..o + W].try_into().unwrap();
-        for k in 0..W {
-            acc[k] += e[k];
+        if job.channels.is_empty() {
+            acc.iter_mut().for_each(|x| *x = T::ZERO);
         }
+        if plan.rank > 0 {
+            let n = job.first_row + row;
+            add_low_rank(
+                &mut acc,
+                &plan.u[n * plan.rank..(n + 1) * plan.rank],
+                &plan.zeta,
+            );
+        }
+        if !job.current.is_empty() {
+            job.current[o..o + lanes].copy_from_slice(&acc);
+        }
+        // Inputs, transfer, rates.
+        for (x, &c) in acc.iter_mut().zip(constant) {
+            *x += c;
+        }
+        if has_external {
+            for (x, e) in acc.iter_mut().zip(&job.external[o..o + lanes]) {
+                *x += *e;
+            }
+        }
+        if !job.input.is_empty() {
+            job.input[o..o + lanes].copy_from_slice(&acc);
+        }
+        let rate = &job.rate[o..o + lanes];
+        let mut ok = true;
+        for l in 0..lanes {
+            let mu = acc[l];
+            let r = ra[l] * rate[l] + rb[l] * phi(mu, th[l], gain[l]);
+            next[l] = r;
+            ok &= (r - r) == T::ZERO && (mu - mu) == T::ZERO;
+        }
+        finite &= ok;
     }
-    if !job.input.is_empty() {
-        job.input[o..o + W].copy_from_slice(&acc);
-    }
-    let (th, gain) = (lane(params.threshold), lane(params.gain));
-    let (ra, rb) = (lane(params.rate_a), lane(params.rate_b));
-    let rate: &[T; W] = job.rate[o..o + W].try_into().unwrap();
-    let next: &mut [T; W] = (&mut job.next[o..o + W]).try_into().unwrap();
-    let mut ok = true;
-    for k in 0..W {
-        let mu = acc[k];
-        let r = ra[k] * rate[k] + rb[k] * phi(mu, th[k], gain[k]);
-        next[k] = r;
-        ok &= (r - r) == T::ZERO && (mu - mu) == T::ZERO;
-    }
-    ok
+    finite
 }

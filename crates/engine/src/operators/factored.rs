@@ -228,6 +228,11 @@ impl<T: Real> FactoredOp<T> {
         &self.u
     }
 
+    /// The right factor `V`, row-major `n_pre × rank`.
+    pub fn right(&self) -> &[T] {
+        &self.v
+    }
+
     /// Whether a diagonal (the autapses) is subtracted.
     pub fn has_diagonal(&self) -> bool {
         self.diag.is_some()
@@ -346,7 +351,7 @@ fn project_into<T: Real>(
 }
 
 /// Lanes per tile of [`project_tiled`].
-const LANE_TILE: usize = 16;
+const LANE_TILE: usize = 64;
 
 /// [`project_into`] split over tiles of lanes.
 fn project_tiled<T: Real>(
@@ -358,93 +363,43 @@ fn project_tiled<T: Real>(
     z: &mut [T],
     pool: &rayon::ThreadPool,
 ) {
-    // Segments (first lane, width): whole tiles, then single lanes.
-    let tiles = lanes / LANE_TILE;
-    let segments: Vec<(usize, usize)> = (0..tiles)
-        .map(|t| (t * LANE_TILE, LANE_TILE))
-        .chain((tiles * LANE_TILE..lanes).map(|l| (l, 1)))
-        .collect();
-    // Each segment's result, `[r][k]`, at offset `rank · first lane`.
+    // Each tile's result, `[r][k]`, at offset `rank · first lane`.
     let mut out = vec![T::ZERO; rank * lanes];
-    let mut parts = Vec::with_capacity(segments.len());
-    let mut rest = &mut out[..];
-    for &(_, w) in &segments {
-        let (head, tail) = rest.split_at_mut(rank * w);
-        parts.push(head);
-        rest = tail;
-    }
-    let run = |(&(l0, w), p): (&(usize, usize), &mut &mut [T])| {
-        macro_rules! fixed {
-            ($r:literal) => {
-                if w == LANE_TILE {
-                    segment::<T, $r, LANE_TILE>(right, n_in, x, lanes, l0, p)
-                } else {
-                    segment::<T, $r, 1>(right, n_in, x, lanes, l0, p)
-                }
-            };
+    let avx2 = super::csr::use_avx2();
+    let run = |(t, p): (usize, &mut [T])| {
+        let l0 = t * LANE_TILE;
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: the CPU supports AVX2 (checked by `use_avx2`).
+            return unsafe { segment_avx2(right, rank, n_in, x, lanes, l0, p) };
         }
-        match rank {
-            1 => fixed!(1),
-            2 => fixed!(2),
-            3 => fixed!(3),
-            4 => fixed!(4),
-            _ => segment_any(right, rank, n_in, x, lanes, l0, w, p),
-        }
+        segment(right, rank, n_in, x, lanes, l0, p)
     };
-    pool.install(|| segments.par_iter().zip(parts.par_iter_mut()).for_each(run));
-    for &(l0, w) in &segments {
-        let p = &out[rank * l0..rank * (l0 + w)];
+    pool.install(|| {
+        out.par_chunks_mut(rank * LANE_TILE)
+            .enumerate()
+            .for_each(run)
+    });
+    for (t, p) in out.chunks(rank * LANE_TILE).enumerate() {
+        let (l0, w) = (t * LANE_TILE, p.len() / rank);
         for r in 0..rank {
             z[r * lanes + l0..r * lanes + l0 + w].copy_from_slice(&p[r * w..(r + 1) * w]);
         }
     }
 }
 
-/// Lanes `l0 .. l0 + W` of `z` for rank `R`, partial sums in registers; `out` is `[r][k]`.
+/// Lanes `l0 .. l0 + w` of `z` (`w = out.len() / rank`) into `out`, `[r][k]`.
 #[inline(always)]
-fn segment<T: Real, const R: usize, const W: usize>(
-    right: &[T],
-    n_in: usize,
-    x: &[T],
-    lanes: usize,
-    l0: usize,
-    out: &mut [T],
-) {
-    let mut total = [[T::ZERO; W]; R];
-    for c in 0..n_in.div_ceil(CHUNK) {
-        let mut p = [[T::ZERO; W]; R];
-        for j in c * CHUNK..((c + 1) * CHUNK).min(n_in) {
-            let xr: &[T; W] = x[j * lanes + l0..j * lanes + l0 + W].try_into().unwrap();
-            let vr: &[T; R] = right[j * R..(j + 1) * R].try_into().unwrap();
-            for r in 0..R {
-                for k in 0..W {
-                    p[r][k] += vr[r] * xr[k];
-                }
-            }
-        }
-        for r in 0..R {
-            for k in 0..W {
-                total[r][k] += p[r][k];
-            }
-        }
-    }
-    for r in 0..R {
-        out[r * W..(r + 1) * W].copy_from_slice(&total[r]);
-    }
-}
-
-/// [`segment`] for any rank and width.
-#[allow(clippy::too_many_arguments)]
-fn segment_any<T: Real>(
+fn segment<T: Real>(
     right: &[T],
     rank: usize,
     n_in: usize,
     x: &[T],
     lanes: usize,
     l0: usize,
-    w: usize,
     out: &mut [T],
 ) {
+    let w = out.len() / rank;
     let mut p = vec![T::ZERO; rank * w];
     for c in 0..n_in.div_ceil(CHUNK) {
         p.iter_mut().for_each(|v| *v = T::ZERO);
@@ -461,4 +416,22 @@ fn segment_any<T: Real>(
             *o += pk;
         }
     }
+}
+
+/// [`segment`] compiled for AVX2 (same operations, same bits).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn segment_avx2<T: Real>(
+    right: &[T],
+    rank: usize,
+    n_in: usize,
+    x: &[T],
+    lanes: usize,
+    l0: usize,
+    out: &mut [T],
+) {
+    segment(right, rank, n_in, x, lanes, l0, out)
 }

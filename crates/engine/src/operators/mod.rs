@@ -25,6 +25,7 @@ mod dense;
 mod diagonal;
 mod factored;
 
+pub(crate) use csr::use_avx2;
 pub use csr::{CsrIndices, CsrOp, CsrWeights, force_portable_kernels};
 pub use dense::DenseOp;
 pub use diagonal::DiagonalOp;
