@@ -212,6 +212,7 @@ impl<T: Real> Simulation<T> {
         self.rate_step.reset();
         let lanes = self.net.lanes;
         let seed = self.net.seed;
+        let lane_offset = self.net.lane_offset;
         let base_dir = self.net.base_dir.clone();
         for p in 0..self.net.populations.len() {
             let name = self.net.populations[p].name.clone();
@@ -223,6 +224,7 @@ impl<T: Real> Simulation<T> {
                 size,
                 lanes,
                 seed,
+                lane_offset,
                 &format!("initial current {name}"),
                 base_dir.as_deref(),
             )
@@ -271,6 +273,7 @@ impl<T: Real> Simulation<T> {
                     size,
                     lanes,
                     seed,
+                    lane_offset,
                     &format!("initial rate {name}"),
                     base_dir.as_deref(),
                 )
@@ -496,6 +499,7 @@ fn initial_values<T: Real>(
     size: usize,
     lanes: usize,
     seed: u64,
+    lane_offset: u64,
     purpose: &str,
     base_dir: Option<&Path>,
 ) -> Result<Vec<T>, String> {
@@ -510,8 +514,10 @@ fn initial_values<T: Real>(
             InitialValue::Gaussian { mean, std } => {
                 for n in 0..size {
                     // One counter row per (lane, neuron), independent of the lane count: lane 0
-                    // starts as a single-lane run with the same seed does.
-                    let mut rng = CounterRng::new(seed, stream, ((l as u64) << 32) | n as u64);
+                    // starts as a single-lane run with the same seed does (and lane `l` of a
+                    // run with `lane_offset` as lane `lane_offset + l` of a wider one).
+                    let lane = lane_offset + l as u64;
+                    let mut rng = CounterRng::new(seed, stream, (lane << 32) | n as u64);
                     values[n * lanes + l] = T::from_f64(mean + std * rng.next_normal());
                 }
             }
