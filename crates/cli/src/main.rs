@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
+mod summary;
+mod sweep;
 
 #[derive(Parser)]
 #[command(
@@ -41,6 +43,10 @@ enum Command {
         /// Also write every applicable plot (PNG) into `DIR/plots`, as `neuroxide plot DIR` does.
         #[arg(long)]
         plot: bool,
+        /// Memory the recordings may take (`500MB`, `2GB`; default: 80 % of MemAvailable); a run
+        /// that would need more is refused before it starts.
+        #[arg(long, value_name = "BYTES")]
+        max_memory: Option<String>,
     },
     /// Check a model file without running it: every problem, with file, line and key.
     Validate {
@@ -66,6 +72,46 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         kinds: Vec<neuroxide_plot::Kind>,
     },
+    /// Run a parameter grid as lanes of few builds and write one result folder with `summary.csv`.
+    Sweep {
+        /// The model file (YAML), without its own `sweep:` or `lanes`.
+        file: PathBuf,
+        /// A grid axis: `key.path=start:stop:count` (endpoints included) or `key.path=[a, b, c]`;
+        /// several axes make the Cartesian grid (the last one varies fastest).
+        #[arg(long, value_name = "KEY.PATH=START:STOP:COUNT", required = true)]
+        grid: Vec<String>,
+        /// Override a setting of the model, as for `run`.
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        set: Vec<String>,
+        /// Output folder (default: `out/<model name>-sweep`, with `-task<I>of<N>` for a shard).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (results do not depend on it).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Run shard I (0-based) of `--num-tasks` contiguous shards of the grid (job arrays:
+        /// `--task-id $SLURM_ARRAY_TASK_ID`).
+        #[arg(long, default_value_t = 0)]
+        task_id: usize,
+        /// Number of shards.
+        #[arg(long, default_value_t = 1)]
+        num_tasks: usize,
+        /// Memory the recordings may take (`500MB`, `2GB`; default: 80 % of MemAvailable).
+        #[arg(long, value_name = "BYTES")]
+        max_memory: Option<String>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Join the result folders of sweep shards into one, equal to the unsharded sweep's.
+    Merge {
+        /// The shard folders (any order).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Benchmark the standard workloads (steps/s, synapse updates/s, memory bandwidth).
     Bench(bench::BenchArgs),
 }
@@ -80,7 +126,9 @@ fn main() -> ExitCode {
             threads,
             quiet,
             plot,
-        } => run(&file, &set, out, threads, quiet, plot),
+            max_memory,
+        } => parse_memory(max_memory.as_deref())
+            .and_then(|limit| run(&file, &set, out, threads, quiet, plot, limit)),
         Command::Validate { file, set } => validate(&file, &set),
         Command::Plot {
             dir,
@@ -97,6 +145,31 @@ fn main() -> ExitCode {
             };
             plot(&dir, &options).map(|()| ExitCode::SUCCESS)
         }
+        Command::Sweep {
+            file,
+            grid,
+            set,
+            out,
+            threads,
+            task_id,
+            num_tasks,
+            max_memory,
+            quiet,
+        } => parse_memory(max_memory.as_deref()).and_then(|limit| {
+            let args = SweepArgs {
+                file,
+                grid,
+                set,
+                out,
+                threads,
+                task_id,
+                num_tasks,
+                max_memory: limit,
+                quiet,
+            };
+            run_sweep(&args)
+        }),
+        Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Bench(args) => bench::bench(&args).map(|()| ExitCode::SUCCESS),
     };
     match outcome {
@@ -167,6 +240,7 @@ fn run(
     threads: Option<usize>,
     quiet: bool,
     plot_results: bool,
+    max_memory: Option<u64>,
 ) -> Result<ExitCode> {
     let model = match load(file, set) {
         Ok(m) => m,
@@ -186,16 +260,7 @@ fn run(
         }
     };
     let recording = sim.recording_bytes();
-    if let Some(available) = available_memory()
-        && recording > available / 10 * 8
-    {
-        bail!(
-            "the recordings would need {} but only {} of memory is available; record a coarser \
-             `window`/`every`, fewer `neurons`, or a shorter `start`..`stop`",
-            megabytes(recording),
-            megabytes(available)
-        );
-    }
+    check_memory(recording, max_memory, false)?;
     let name = model.spec.name.clone().unwrap_or_else(|| {
         file.file_stem()
             .map_or("run".into(), |s| s.to_string_lossy().into_owned())
@@ -212,13 +277,17 @@ fn run(
         for line in sim.describe_operators() {
             println!("  projection {line}");
         }
+        let limit = memory_limit(max_memory).map_or(String::new(), |(l, source)| {
+            format!(" (limit {}, {source})", megabytes(l))
+        });
         println!(
-            "  memory: couplings {}, recordings {}",
+            "  memory: couplings {}, recordings {}{limit}",
             megabytes(sim.operator_bytes()),
             megabytes(recording)
         );
     }
-    let (results, diverged) = match sim.run() {
+    let interrupted = interrupt::install();
+    let (results, diverged) = match sim.run_with(&mut |_, _| interrupt::check(interrupted)) {
         Ok(results) => (results, None),
         Err(d) => (*d.results, Some(d.message)),
     };
@@ -291,6 +360,450 @@ fn print_summary(results: &Results) {
             println!("  {population}: mean rate {mean:.4} (lanes {lo:.4} … {hi:.4})");
         } else {
             println!("  {population}: mean rate {mean:.4}");
+        }
+    }
+}
+
+/// Parse a byte count: `123456`, `500MB`, `2GB`, `1.5 GiB`, `800M`.
+fn parse_memory(text: Option<&str>) -> Result<Option<u64>> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .with_context(|| {
+            format!("--max-memory {text}: expected a size such as `500MB`, `2GB` or a byte count")
+        })?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => bail!(
+            "--max-memory {text}: unknown unit `{other}`, expected B, kB, MB, GB, TB, KiB, MiB or GiB"
+        ),
+    };
+    Ok(Some((value * scale) as u64))
+}
+
+/// The memory recordings may take: `--max-memory`, else 80 % of MemAvailable (None: unknown).
+fn memory_limit(max_memory: Option<u64>) -> Option<(u64, &'static str)> {
+    match max_memory {
+        Some(m) => Some((m, "--max-memory")),
+        None => available_memory().map(|a| (a / 10 * 8, "80 % of MemAvailable")),
+    }
+}
+
+/// Refuse a run whose recordings would not fit, before it starts, with the figure and what to do.
+fn check_memory(recording: u64, max_memory: Option<u64>, streamable: bool) -> Result<()> {
+    if let Some((limit, source)) = memory_limit(max_memory)
+        && recording > limit
+    {
+        let stream = if streamable {
+            ", or stream the per-neuron recordings to disk with `--stream`"
+        } else {
+            ""
+        };
+        bail!(
+            "the recordings would need {} of memory but the limit is {} ({source}); record a \
+             coarser `window`/`every`, fewer `neurons` (`neurons: none` keeps the population \
+             means), a shorter `start`..`stop`{stream}",
+            megabytes(recording),
+            megabytes(limit)
+        );
+    }
+    Ok(())
+}
+
+struct SweepArgs {
+    file: PathBuf,
+    grid: Vec<String>,
+    set: Vec<String>,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    task_id: usize,
+    num_tasks: usize,
+    max_memory: Option<u64>,
+    quiet: bool,
+}
+
+fn run_sweep(args: &SweepArgs) -> Result<ExitCode> {
+    let model = match load(&args.file, &args.set) {
+        Ok(m) => m,
+        Err(code) => return Ok(code),
+    };
+    if !model.spec.sweep.is_empty() || model.spec.lanes.unwrap_or(1) != 1 {
+        bail!(
+            "{}: the model has its own `sweep:` or `lanes`; `neuroxide sweep` makes the lanes from \
+             the grid: remove them and give every axis as `--grid key=...`",
+            args.file.display()
+        );
+    }
+    if model.spec.lane_offset != 0 {
+        bail!(
+            "{}: `lane_offset` is set by `neuroxide sweep` itself (grid point i runs as lane i); remove it",
+            args.file.display()
+        );
+    }
+    let axes = args
+        .grid
+        .iter()
+        .map(|g| sweep::parse_axis(g))
+        .collect::<Result<Vec<_>>>()?;
+    let grid = sweep::Grid::new(axes)?;
+    let points = grid.points();
+    let range = sweep::shard(points, args.task_id, args.num_tasks)?;
+    let builds = grid.builds(range.clone());
+    // Every build's spec is checked before anything runs.
+    let mut specs = Vec::new();
+    for b in &builds {
+        let spec = grid.build_spec(&model.spec, b.clone())?;
+        if let Err(errors) = neuroxide_model::validate::validate(&spec, model.base_dir().as_deref())
+        {
+            for e in model.locate_all(errors).iter() {
+                eprintln!("error: {e}");
+            }
+            return Ok(ExitCode::from(2));
+        }
+        specs.push(spec);
+    }
+    let name = model.spec.name.clone().unwrap_or_else(|| {
+        args.file
+            .file_stem()
+            .map_or("run".into(), |s| s.to_string_lossy().into_owned())
+    });
+    let out = args.out.clone().unwrap_or_else(|| {
+        let folder = if args.num_tasks > 1 {
+            format!("{name}-sweep-task{}of{}", args.task_id, args.num_tasks)
+        } else {
+            format!("{name}-sweep")
+        };
+        PathBuf::from("out").join(folder)
+    });
+    if !args.quiet {
+        let axes: Vec<String> = grid
+            .axes
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} ({} values{})",
+                    a.key,
+                    a.values.len(),
+                    if a.per_lane { "" } else { ", one build each" }
+                )
+            })
+            .collect();
+        println!("{name}: grid of {points} points: {}", axes.join(" × "));
+        if args.num_tasks > 1 {
+            println!(
+                "  task {} of {}: points {}..{}",
+                args.task_id, args.num_tasks, range.start, range.end
+            );
+        }
+        println!("  {} lanes in {} build(s)", range.len(), builds.len());
+    }
+    let options = BuildOptions {
+        threads: args.threads,
+        base_dir: model.base_dir(),
+    };
+    let interrupted = interrupt::install();
+    let keys: Vec<String> = grid.axes.iter().map(|a| a.key.clone()).collect();
+    let mut parts = Vec::new();
+    let mut summaries = Vec::new();
+    let mut csv = String::new();
+    let mut failure: Option<String> = None;
+    let mut first_spec = None;
+    for (b, spec) in builds.iter().zip(&specs) {
+        let mut sim = match AnySimulation::build(spec, &options) {
+            Ok(sim) => sim,
+            Err(errors) => {
+                for e in model.locate_all(errors).iter() {
+                    eprintln!("error: {e}");
+                }
+                return Ok(ExitCode::from(2));
+            }
+        };
+        check_memory(sim.recording_bytes(), args.max_memory, false)
+            .with_context(|| format!("grid points {}..{}", b.start, b.end))?;
+        if first_spec.is_none() {
+            first_spec = Some(sim.spec().clone());
+        }
+        let (results, stopped) = match sim.run_with(&mut |_, _| interrupt::check(interrupted)) {
+            Ok(results) => (results, None),
+            Err(d) => (*d.results, Some(d.message)),
+        };
+        if !args.quiet {
+            println!(
+                "  points {}..{}: {} lanes, {} steps in {:.2} s",
+                b.start,
+                b.end,
+                b.len(),
+                results.summary.steps,
+                results.summary.run_seconds
+            );
+        }
+        let mut arrays = results.arrays;
+        arrays.retain(|a| !a.name.starts_with("lane."));
+        arrays.extend(grid.lane_arrays(b.clone()));
+        let table = summary::summary_csv(&results.spec, &arrays, b.start, &keys);
+        if csv.is_empty() {
+            csv = table;
+        } else {
+            csv.extend(table.lines().skip(1).map(|l| format!("{l}\n")));
+        }
+        parts.push(sweep::Part {
+            first: b.start,
+            lanes: b.len(),
+            arrays,
+        });
+        summaries.push(results.summary);
+        if let Some(message) = stopped {
+            failure = Some(format!("grid points {}..{}: {message}", b.start, b.end));
+            break;
+        }
+    }
+    let mut arrays = sweep::join(&parts)?;
+    let done = parts.last().map_or(range.start, |p| p.first + p.lanes);
+    arrays.extend(grid.lane_arrays(range.start..done));
+    let spec = first_spec.expect("at least one build");
+    let results = Results {
+        arrays,
+        spec,
+        complete: failure.is_none(),
+        error: failure.clone(),
+        summary: sweep::combine_summaries(&summaries),
+    };
+    write_sweep_folder(
+        &out,
+        &results,
+        &grid,
+        &(range.start..done),
+        args,
+        &model.spec,
+        &csv,
+    )?;
+    if !args.quiet {
+        print!("{csv}");
+        println!("results: {}", out.join("results.npz").display());
+        println!("summary: {}", out.join("summary.csv").display());
+    }
+    match failure {
+        Some(message) => {
+            eprintln!("error: {message}");
+            eprintln!("the results recorded up to then are in {}", out.display());
+            Ok(ExitCode::from(1))
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn write_sweep_folder(
+    out: &Path,
+    results: &Results,
+    grid: &sweep::Grid,
+    range: &std::ops::Range<usize>,
+    args: &SweepArgs,
+    base: &neuroxide_model::NetworkSpec,
+    csv: &str,
+) -> Result<()> {
+    neuroxide_io::write_results(out, results)
+        .with_context(|| format!("writing results to {}", out.display()))?;
+    let write = |name: &str, text: &str| {
+        let path = out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+    };
+    write(
+        "sweep.json",
+        &sweep::sweep_json(grid, range, args.task_id, args.num_tasks),
+    )?;
+    write("model.yaml", &neuroxide_model::paths::to_yaml(base))?;
+    write("summary.csv", csv)?;
+    Ok(())
+}
+
+fn merge(dirs: &[PathBuf], out: &Path) -> Result<ExitCode> {
+    let mut shards = Vec::new();
+    for dir in dirs {
+        let info = sweep::read_sweep_json(dir)?;
+        shards.push((dir.clone(), info));
+    }
+    shards.sort_by_key(|(_, info)| info.range.start);
+    let (first_dir, first) = &shards[0];
+    let model_text = |dir: &Path| {
+        let path = dir.join("model.yaml");
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let model = model_text(first_dir)?;
+    let mut expected = 0;
+    for (dir, info) in &shards {
+        if info.grid != first.grid || model_text(dir)? != model {
+            bail!(
+                "{} and {} are shards of different sweeps (their grids or models differ)",
+                first_dir.display(),
+                dir.display()
+            );
+        }
+        if info.range.start != expected {
+            bail!(
+                "{}: holds grid points {}..{} but the next point to join is {expected} ({})",
+                dir.display(),
+                info.range.start,
+                info.range.end,
+                if info.range.start > expected {
+                    "a shard is missing"
+                } else {
+                    "shards overlap"
+                }
+            );
+        }
+        expected = info.range.end;
+    }
+    let points = first.grid.points();
+    if expected != points {
+        bail!(
+            "the shards hold grid points 0..{expected} of {points}: a shard is missing or stopped early"
+        );
+    }
+    let mut parts = Vec::new();
+    let mut csv = String::new();
+    let mut complete = true;
+    let mut errors = Vec::new();
+    let mut summaries = Vec::new();
+    let mut specs = Vec::new();
+    for (dir, info) in &shards {
+        let arrays = neuroxide_io::read_npz(&dir.join("results.npz"))?;
+        parts.push(sweep::Part {
+            first: info.range.start,
+            lanes: info.range.len(),
+            arrays,
+        });
+        let table_path = dir.join("summary.csv");
+        let table = std::fs::read_to_string(&table_path)
+            .with_context(|| format!("reading {}", table_path.display()))?;
+        if csv.is_empty() {
+            csv = table;
+        } else {
+            csv.extend(table.lines().skip(1).map(|l| format!("{l}\n")));
+        }
+        let run_path = dir.join("run.json");
+        let run: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&run_path)
+                .with_context(|| format!("reading {}", run_path.display()))?,
+        )
+        .with_context(|| format!("{}: not JSON", run_path.display()))?;
+        if run.get("complete").and_then(|c| c.as_bool()) != Some(true) {
+            complete = false;
+            errors.push(format!(
+                "{}: {}",
+                dir.display(),
+                run.get("error")
+                    .and_then(|e| e.as_str())
+                    .unwrap_or("incomplete")
+            ));
+        }
+        let number = |key: &str| run.get(key).and_then(|v| v.as_f64()).unwrap_or(0.0);
+        summaries.push(neuroxide::RunSummary {
+            steps: number("steps") as u64,
+            lanes: number("lanes") as usize,
+            threads: number("threads") as usize,
+            synapses: number("synapses") as u64,
+            build_seconds: number("build_seconds"),
+            run_seconds: number("run_seconds"),
+            operator_bytes: number("operator_bytes") as u64,
+            recording_bytes: number("recording_bytes") as u64,
+        });
+        let spec_path = dir.join("spec.yaml");
+        let text = std::fs::read_to_string(&spec_path)
+            .with_context(|| format!("reading {}", spec_path.display()))?;
+        specs.push(
+            neuroxide_plot::results::parse_spec(&text)
+                .with_context(|| format!("{}: not a model", spec_path.display()))?,
+        );
+    }
+    let mut arrays = sweep::join(&parts)?;
+    arrays.extend(first.grid.lane_arrays(0..points));
+    let base = neuroxide_plot::results::parse_spec(&model).context("model.yaml of the shards")?;
+    // The spec of the first build over the whole grid, as the unsharded sweep writes it.
+    let first_build = first.grid.builds(0..points)[0].clone();
+    let mut spec = neuroxide_model::paths::resolve(&first.grid.build_spec(&base, first_build)?)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    spec.precision = specs[0].precision;
+    let results = Results {
+        arrays,
+        spec,
+        complete,
+        error: (!errors.is_empty()).then(|| errors.join("; ")),
+        summary: sweep::combine_summaries(&summaries),
+    };
+    let args = SweepArgs {
+        file: PathBuf::new(),
+        grid: Vec::new(),
+        set: Vec::new(),
+        out: None,
+        threads: None,
+        task_id: 0,
+        num_tasks: 1,
+        max_memory: None,
+        quiet: true,
+    };
+    write_sweep_folder(out, &results, &first.grid, &(0..points), &args, &base, &csv)?;
+    // The model file exactly as the shards have it.
+    std::fs::write(out.join("model.yaml"), &model)
+        .with_context(|| format!("writing {}", out.join("model.yaml").display()))?;
+    println!(
+        "merged {} shards ({points} grid points) into {}",
+        shards.len(),
+        out.display()
+    );
+    Ok(if complete {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("error: some shards are incomplete: {}", errors.join("; "));
+        ExitCode::from(1)
+    })
+}
+
+/// Ctrl-C: the first SIGINT asks the run to stop (what was recorded is written, marked
+/// incomplete); a second one ends the process at once.
+mod interrupt {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_sigint(_: libc::c_int) {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            // SAFETY: `_exit` is async-signal-safe.
+            unsafe { libc::_exit(130) };
+        }
+    }
+
+    /// Install the handler; returns the flag it sets.
+    pub fn install() -> &'static AtomicBool {
+        let handler: extern "C" fn(libc::c_int) = on_sigint;
+        // SAFETY: the handler only touches an atomic and calls `_exit`, both async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+        }
+        &INTERRUPTED
+    }
+
+    /// `Break` once Ctrl-C was pressed.
+    pub fn check(flag: &AtomicBool) -> std::ops::ControlFlow<()> {
+        if flag.load(Ordering::Relaxed) {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
         }
     }
 }
