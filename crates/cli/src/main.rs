@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
+mod progress;
 mod summary;
 mod sweep;
 
@@ -47,6 +48,13 @@ enum Command {
         /// that would need more is refused before it starts.
         #[arg(long, value_name = "BYTES")]
         max_memory: Option<String>,
+        /// Stream the per-neuron recordings to `DIR/<population>.<variable>.npy` while the run
+        /// goes (memory stays flat; the files are valid even if the run is killed).
+        #[arg(long)]
+        stream: bool,
+        /// Structured log lines on stderr.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Check a model file without running it: every problem, with file, line and key.
     Validate {
@@ -127,8 +135,21 @@ fn main() -> ExitCode {
             quiet,
             plot,
             max_memory,
-        } => parse_memory(max_memory.as_deref())
-            .and_then(|limit| run(&file, &set, out, threads, quiet, plot, limit)),
+            stream,
+            verbose,
+        } => parse_memory(max_memory.as_deref()).and_then(|max_memory| {
+            run(&RunArgs {
+                file,
+                set,
+                out,
+                threads,
+                quiet,
+                plot,
+                max_memory,
+                stream,
+                verbose,
+            })
+        }),
         Command::Validate { file, set } => validate(&file, &set),
         Command::Plot {
             dir,
@@ -233,21 +254,26 @@ fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn run(
-    file: &Path,
-    set: &[String],
+struct RunArgs {
+    file: PathBuf,
+    set: Vec<String>,
     out: Option<PathBuf>,
     threads: Option<usize>,
     quiet: bool,
-    plot_results: bool,
+    plot: bool,
     max_memory: Option<u64>,
-) -> Result<ExitCode> {
-    let model = match load(file, set) {
+    stream: bool,
+    verbose: bool,
+}
+
+fn run(args: &RunArgs) -> Result<ExitCode> {
+    let file = args.file.as_path();
+    let model = match load(file, &args.set) {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
     let options = BuildOptions {
-        threads,
+        threads: args.threads,
         base_dir: model.base_dir(),
     };
     let mut sim = match AnySimulation::build(&model.spec, &options) {
@@ -259,14 +285,56 @@ fn run(
             return Ok(ExitCode::from(2));
         }
     };
-    let recording = sim.recording_bytes();
-    check_memory(recording, max_memory, false)?;
     let name = model.spec.name.clone().unwrap_or_else(|| {
         file.file_stem()
             .map_or("run".into(), |s| s.to_string_lossy().into_owned())
     });
-    let out = out.unwrap_or_else(|| PathBuf::from("out").join(&name));
-    if !quiet {
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&name));
+    let recordings = sim.recordings();
+    let in_memory = sim.recording_bytes();
+    let streamed_bytes: u64 = recordings.iter().map(|r| r.bytes).sum();
+    if !args.stream {
+        check_memory(in_memory, args.max_memory, !recordings.is_empty())?;
+    } else {
+        check_memory(in_memory - streamed_bytes, args.max_memory, false)?;
+    }
+    log(
+        args.verbose,
+        "build",
+        &[
+            ("lanes", sim.lanes().to_string()),
+            ("steps", sim.total_steps().to_string()),
+            ("threads", sim.threads().to_string()),
+            ("seconds", format!("{:.3}", sim.build_seconds())),
+            ("recording_bytes", in_memory.to_string()),
+        ],
+    );
+    // Streamed recordings: one `.npy` file per per-neuron array, valid at any moment.
+    let mut streams = Vec::new();
+    if args.stream {
+        std::fs::create_dir_all(&out)
+            .with_context(|| format!("creating the output folder {}", out.display()))?;
+        for r in &recordings {
+            let path = out.join(format!("{}.npy", r.name));
+            let stream = neuroxide_io::NpyStream::create(&path, r.shape, r.f32)?;
+            let shared = std::sync::Arc::new(std::sync::Mutex::new(stream));
+            sim.stream(&r.name, Box::new(neuroxide_io::StreamSink(shared.clone())));
+            streams.push((r.name.clone(), path, shared));
+        }
+        // Until the run ends, run.json says it has not (a crash leaves it so).
+        let running = serde_json::json!({
+            "neuroxide": neuroxide_model::VERSION,
+            "complete": false,
+            "error": "the run has not finished: it is running, or it was killed or crashed; the \
+                      streamed .npy files hold the frames written so far (zeros after them)",
+            "streamed": streams.iter().map(|(n, _, _)| format!("{n}.npy")).collect::<Vec<_>>(),
+        });
+        write_json(&out.join("run.json"), &running)?;
+    }
+    if !args.quiet {
         println!(
             "{name}: {} lanes, {} steps, {} threads, built in {:.2} s",
             sim.lanes(),
@@ -277,42 +345,111 @@ fn run(
         for line in sim.describe_operators() {
             println!("  projection {line}");
         }
-        let limit = memory_limit(max_memory).map_or(String::new(), |(l, source)| {
+        let limit = memory_limit(args.max_memory).map_or(String::new(), |(l, source)| {
             format!(" (limit {}, {source})", megabytes(l))
         });
+        let streamed = if args.stream {
+            format!(
+                " in memory, {} streamed to {}",
+                megabytes(streamed_bytes),
+                out.display()
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "  memory: couplings {}, recordings {}{limit}",
+            "  memory: couplings {}, recordings {}{streamed}{limit}",
             megabytes(sim.operator_bytes()),
-            megabytes(recording)
+            megabytes(sim.recording_bytes()),
         );
     }
     let interrupted = interrupt::install();
-    let (results, diverged) = match sim.run_with(&mut |_, _| interrupt::check(interrupted)) {
+    let mut bar = progress::Progress::new(!args.quiet, &name);
+    let (results, stopped) = match sim.run_with(&mut |done, total| {
+        bar.update(done, total);
+        interrupt::check(interrupted)
+    }) {
         Ok(results) => (results, None),
         Err(d) => (*d.results, Some(d.message)),
     };
+    bar.finish();
+    log(
+        args.verbose,
+        "run",
+        &[
+            ("steps", results.summary.steps.to_string()),
+            ("seconds", format!("{:.3}", results.summary.run_seconds)),
+            ("complete", results.complete.to_string()),
+        ],
+    );
+    let mut streamed = serde_json::Map::new();
+    for (name, path, stream) in &streams {
+        let mut stream = stream
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the stream of `{name}` was poisoned"))?;
+        let frames = stream.finish()?;
+        let shape = recordings
+            .iter()
+            .find(|r| &r.name == name)
+            .map(|r| r.shape)
+            .expect("streamed recordings are recordings");
+        streamed.insert(
+            name.clone(),
+            serde_json::json!({
+                "file": path.file_name().map(|f| f.to_string_lossy().into_owned()),
+                "shape": [shape[0], frames, shape[2]],
+            }),
+        );
+    }
     neuroxide_io::write_results(&out, &results)
         .with_context(|| format!("writing results to {}", out.display()))?;
-    if !quiet {
+    if !streamed.is_empty() {
+        let path = out.join("run.json");
+        let text = std::fs::read_to_string(&path)?;
+        let mut run: serde_json::Value = serde_json::from_str(&text)?;
+        run["streamed"] = serde_json::Value::Object(streamed);
+        write_json(&path, &run)?;
+    }
+    if !args.quiet {
         print_summary(&results);
         println!("results: {}", out.join("results.npz").display());
+        for (_, path, _) in &streams {
+            println!("streamed: {}", path.display());
+        }
     }
-    if plot_results {
+    if args.plot {
         let options = neuroxide_plot::PlotOptions::default();
-        if quiet {
+        if args.quiet {
             neuroxide_plot::plot_results(&out, &options)
                 .with_context(|| format!("plotting the results in {}", out.display()))?;
         } else {
             plot(&out, &options)?;
         }
     }
-    match diverged {
+    match stopped {
         Some(message) => {
             eprintln!("error: {message}");
             eprintln!("the results recorded up to then are in {}", out.display());
-            Ok(ExitCode::from(1))
+            if interrupt::check(interrupted).is_break() {
+                Ok(ExitCode::from(130))
+            } else {
+                Ok(ExitCode::from(1))
+            }
         }
         None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).expect("json") + "\n";
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// `-v`: one structured line per event on stderr (`neuroxide event=run steps=… seconds=…`).
+fn log(verbose: bool, event: &str, fields: &[(&str, String)]) {
+    if verbose {
+        let fields: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        eprintln!("neuroxide event={event} {}", fields.join(" "));
     }
 }
 
@@ -539,10 +676,18 @@ fn run_sweep(args: &SweepArgs) -> Result<ExitCode> {
         if first_spec.is_none() {
             first_spec = Some(sim.spec().clone());
         }
-        let (results, stopped) = match sim.run_with(&mut |_, _| interrupt::check(interrupted)) {
+        let mut bar = progress::Progress::new(
+            !args.quiet,
+            &format!("points {}..{} of {points}", b.start, b.end),
+        );
+        let (results, stopped) = match sim.run_with(&mut |done, total| {
+            bar.update(done, total);
+            interrupt::check(interrupted)
+        }) {
             Ok(results) => (results, None),
             Err(d) => (*d.results, Some(d.message)),
         };
+        bar.finish();
         if !args.quiet {
             println!(
                 "  points {}..{}: {} lanes, {} steps in {:.2} s",

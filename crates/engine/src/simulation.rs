@@ -11,6 +11,7 @@
 //! count and no reduction crosses blocks, so results are bitwise identical for any thread count.
 
 use crate::lower::{Lowered, lower, read_array_file, resolve_file};
+use crate::monitor::{FrameSink, Sink};
 use crate::rate::transfer;
 use crate::rate_step::RateStep;
 use crate::real::Real;
@@ -30,6 +31,19 @@ pub struct BuildOptions {
     pub threads: Option<usize>,
     /// Folder relative file paths in the model are resolved against.
     pub base_dir: Option<PathBuf>,
+}
+
+/// A per-neuron recording of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recording {
+    /// `<population>.<variable>`, its name in the results.
+    pub name: String,
+    /// (lanes, frames, neurons).
+    pub shape: [usize; 3],
+    /// float32 (f32 runs) or float64.
+    pub f32: bool,
+    /// Bytes of the whole recording.
+    pub bytes: u64,
 }
 
 /// Why a run stopped before its end (a divergence, or an interruption by the caller).
@@ -169,6 +183,37 @@ impl<T: Real> Simulation<T> {
     /// Bytes the recordings will hold after a full run.
     pub fn recording_bytes(&self) -> u64 {
         self.net.recorders.iter().map(|r| r.bytes()).sum()
+    }
+
+    /// The per-neuron recordings of a run: array name, shape (lanes, frames, neurons), bytes.
+    pub fn recordings(&self) -> Vec<Recording> {
+        self.net
+            .recorders
+            .iter()
+            .filter(|r| !r.neurons.is_empty())
+            .map(|r| Recording {
+                name: format!("{}.{}", r.population_name, r.variable.name()),
+                shape: [r.lanes, r.frames, r.neurons.len()],
+                f32: T::NAME == "f32",
+                bytes: r.data_bytes(),
+            })
+            .collect()
+    }
+
+    /// Send the per-neuron frames of recording `name` (see [`Simulation::recordings`]) to
+    /// `sink` instead of memory, from the next run on: the results then lack that array, and
+    /// [`Simulation::recording_bytes`] no longer counts it. False if there is no such recording.
+    pub fn stream(&mut self, name: &str, sink: Box<dyn FrameSink>) -> bool {
+        let recorder = self.net.recorders.iter_mut().find(|r| {
+            !r.neurons.is_empty() && format!("{}.{}", r.population_name, r.variable.name()) == name
+        });
+        match recorder {
+            Some(r) => {
+                r.sink = Some(Sink { sink, error: None });
+                true
+            }
+            None => false,
+        }
     }
 
     /// One line per projection: name, operator and synapse count.
@@ -346,6 +391,9 @@ impl<T: Real> Simulation<T> {
                 let done = self.step - first;
                 if done > transient {
                     self.observe((done - transient - 1) as usize);
+                    if let Some(message) = self.sink_error() {
+                        return Err(message);
+                    }
                 }
                 if on_step(done, total).is_break() {
                     return Err(format!("interrupted at step {done} of {total}"));
@@ -367,6 +415,19 @@ impl<T: Real> Simulation<T> {
                 results: Box::new(results),
             })),
         }
+    }
+
+    /// The first error of a streamed recording's sink, as a message.
+    fn sink_error(&self) -> Option<String> {
+        self.net.recorders.iter().find_map(|r| {
+            r.sink_error().map(|e| {
+                format!(
+                    "writing the streamed recording `{}.{}`: {e}",
+                    r.population_name,
+                    r.variable.name()
+                )
+            })
+        })
     }
 
     fn observe(&mut self, step: usize) {
@@ -612,6 +673,12 @@ impl AnySimulation {
     }
     pub fn describe_operators(&self) -> Vec<String> {
         any!(self, s => s.describe_operators())
+    }
+    pub fn recordings(&self) -> Vec<Recording> {
+        any!(self, s => s.recordings())
+    }
+    pub fn stream(&mut self, name: &str, sink: Box<dyn FrameSink>) -> bool {
+        any!(self, s => s.stream(name, sink))
     }
 }
 
