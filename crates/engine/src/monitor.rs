@@ -150,6 +150,26 @@ impl<T: Real> Recorder<T> {
         self.means = vec![0.0; self.lanes * self.frames];
     }
 
+    /// The recording's state for checkpoints: (frame, in_window) and the buffers sums,
+    /// mean_sums, data, means.
+    pub(crate) fn state_mut(
+        &mut self,
+    ) -> (
+        &mut usize,
+        &mut usize,
+        [&mut Vec<f64>; 2],
+        &mut Vec<T>,
+        &mut Vec<f64>,
+    ) {
+        (
+            &mut self.frame,
+            &mut self.in_window,
+            [&mut self.sums, &mut self.mean_sums],
+            &mut self.data,
+            &mut self.means,
+        )
+    }
+
     /// Frame times in seconds from the end of the transient.
     pub fn times(&self) -> Vec<f64> {
         let period = match self.schedule {

@@ -142,6 +142,11 @@ impl<T: Real> RateStep<T> {
         }
     }
 
+    /// The low-rank states, one buffer per population plan (for checkpoints).
+    pub(crate) fn states_mut(&mut self) -> impl Iterator<Item = &mut Vec<T>> {
+        self.populations.iter_mut().map(|plan| &mut plan.zeta)
+    }
+
     /// Zero the low-rank states (their per-neuron counterparts are reset by the caller).
     pub(crate) fn reset(&mut self) {
         for plan in &mut self.populations {

@@ -10,6 +10,8 @@
 //! All parallel work is split into blocks of neurons whose boundaries do not depend on the thread
 //! count and no reduction crosses blocks, so results are bitwise identical for any thread count.
 
+mod checkpoint;
+
 use crate::lower::{Lowered, lower, read_array_file, resolve_file};
 use crate::monitor::{FrameSink, Sink};
 use crate::rate::transfer;
@@ -86,6 +88,10 @@ pub struct Simulation<T: Real> {
     threads: usize,
     /// Steps taken since the last reset.
     step: u64,
+    /// The step at which the current run began.
+    run_first: u64,
+    /// Seconds the current run has stepped.
+    run_seconds: f64,
     build_seconds: f64,
 }
 
@@ -119,6 +125,8 @@ impl<T: Real> Simulation<T> {
             pool,
             threads,
             step: 0,
+            run_first: 0,
+            run_seconds: 0.0,
             build_seconds: 0.0,
         };
         simulation.reset()?;
@@ -371,12 +379,39 @@ impl<T: Real> Simulation<T> {
         &mut self,
         on_step: &mut (dyn FnMut(u64, u64) -> std::ops::ControlFlow<()> + Send),
     ) -> Result<Results, Box<Diverged>> {
-        let started = Instant::now();
+        self.begin_run();
+        let outcome = self.continue_run(u64::MAX, on_step);
+        self.end_run(outcome)
+    }
+
+    /// Start a run from the current state: clear and allocate the recordings. Then
+    /// [`Simulation::continue_run`] steps it (in pieces, e.g. between checkpoints) and
+    /// [`Simulation::end_run`] returns its results; [`Simulation::run_with`] is the three in one.
+    pub fn begin_run(&mut self) {
         for recorder in &mut self.net.recorders {
             recorder.allocate();
         }
+        self.run_first = self.step;
+        self.run_seconds = 0.0;
+    }
+
+    /// Steps of the current run done so far.
+    pub fn run_steps_done(&self) -> u64 {
+        self.step - self.run_first
+    }
+
+    /// Step the current run until `until` of its steps are done (or its end). `Ok(true)` once the
+    /// run is complete; an error names a divergence, a failed stream, or an interruption by
+    /// `on_step`.
+    pub fn continue_run(
+        &mut self,
+        until: u64,
+        on_step: &mut (dyn FnMut(u64, u64) -> std::ops::ControlFlow<()> + Send),
+    ) -> Result<bool, String> {
+        let started = Instant::now();
         let total = self.total_steps();
-        let first = self.step;
+        let first = self.run_first;
+        let end = first + total.min(until);
         let transient = self.net.transient_steps;
         let pool = std::mem::replace(
             &mut self.pool,
@@ -386,7 +421,7 @@ impl<T: Real> Simulation<T> {
                 .unwrap(),
         );
         let outcome = pool.install(|| -> Result<(), String> {
-            while self.step < first + total {
+            while self.step < end {
                 self.step_once(&pool)?;
                 let done = self.step - first;
                 if done > transient {
@@ -402,11 +437,26 @@ impl<T: Real> Simulation<T> {
             Ok(())
         });
         self.pool = pool;
-        let run_seconds = started.elapsed().as_secs_f64();
+        self.run_seconds += started.elapsed().as_secs_f64();
+        outcome.map(|()| self.step - first >= total)
+    }
+
+    /// The results of the current run, complete or not (`outcome` of the last
+    /// [`Simulation::continue_run`]).
+    pub fn end_run(&mut self, outcome: Result<bool, String>) -> Result<Results, Box<Diverged>> {
+        let outcome = match outcome {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(format!(
+                "stopped at step {} of {}",
+                self.run_steps_done(),
+                self.total_steps()
+            )),
+            Err(message) => Err(message),
+        };
         let results = self.results(
             outcome.is_ok(),
             outcome.as_ref().err().cloned(),
-            run_seconds,
+            self.run_seconds,
         );
         match outcome {
             Ok(()) => Ok(results),
@@ -637,6 +687,28 @@ impl AnySimulation {
         on_step: &mut (dyn FnMut(u64, u64) -> std::ops::ControlFlow<()> + Send),
     ) -> Result<Results, Box<Diverged>> {
         any!(self, s => s.run_with(on_step))
+    }
+    pub fn begin_run(&mut self) {
+        any!(self, s => s.begin_run())
+    }
+    pub fn continue_run(
+        &mut self,
+        until: u64,
+        on_step: &mut (dyn FnMut(u64, u64) -> std::ops::ControlFlow<()> + Send),
+    ) -> Result<bool, String> {
+        any!(self, s => s.continue_run(until, on_step))
+    }
+    pub fn end_run(&mut self, outcome: Result<bool, String>) -> Result<Results, Box<Diverged>> {
+        any!(self, s => s.end_run(outcome))
+    }
+    pub fn run_steps_done(&self) -> u64 {
+        any!(self, s => s.run_steps_done())
+    }
+    pub fn checkpoint(&mut self) -> Vec<NamedArray> {
+        any!(self, s => s.checkpoint())
+    }
+    pub fn restore(&mut self, arrays: &[NamedArray]) -> Result<(), String> {
+        any!(self, s => s.restore(arrays))
     }
     pub fn advance(&mut self, steps: u64) -> Result<(), String> {
         any!(self, s => s.advance(steps))
