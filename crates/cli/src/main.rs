@@ -55,6 +55,25 @@ enum Command {
         /// Structured log lines on stderr.
         #[arg(long, short)]
         verbose: bool,
+        /// Save the whole state into `DIR/checkpoint.npz` every T of simulated time (`10s`,
+        /// `500ms`) and when stopped by Ctrl-C; `neuroxide resume DIR` continues from it.
+        #[arg(long, value_name = "T")]
+        checkpoint_every: Option<String>,
+    },
+    /// Continue a run from its last checkpoint (`run --checkpoint-every`), to the same results
+    /// as the uninterrupted run.
+    Resume {
+        /// The output folder of the checkpointed run.
+        dir: PathBuf,
+        /// Worker threads (results do not depend on it).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Structured log lines on stderr.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Check a model file without running it: every problem, with file, line and key.
     Validate {
@@ -137,6 +156,7 @@ fn main() -> ExitCode {
             max_memory,
             stream,
             verbose,
+            checkpoint_every,
         } => parse_memory(max_memory.as_deref()).and_then(|max_memory| {
             run(&RunArgs {
                 file,
@@ -148,8 +168,15 @@ fn main() -> ExitCode {
                 max_memory,
                 stream,
                 verbose,
+                checkpoint_every,
             })
         }),
+        Command::Resume {
+            dir,
+            threads,
+            quiet,
+            verbose,
+        } => resume(&dir, threads, quiet, verbose),
         Command::Validate { file, set } => validate(&file, &set),
         Command::Plot {
             dir,
@@ -264,6 +291,7 @@ struct RunArgs {
     max_memory: Option<u64>,
     stream: bool,
     verbose: bool,
+    checkpoint_every: Option<String>,
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode> {
@@ -363,12 +391,170 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
             megabytes(sim.recording_bytes()),
         );
     }
+    let every = match &args.checkpoint_every {
+        Some(text) => {
+            if args.stream {
+                bail!(
+                    "--checkpoint-every with --stream: not supported yet (a resumed run cannot \
+                     reopen the streamed files); use one or the other"
+                );
+            }
+            Some(checkpoint_steps(text, model.spec.dt.ms())?)
+        }
+        None => None,
+    };
+    if let Some(every) = every {
+        std::fs::create_dir_all(&out)
+            .with_context(|| format!("creating the output folder {}", out.display()))?;
+        let meta = serde_json::json!({
+            "every_steps": every,
+            "base_dir": model.base_dir().map(|d| d.to_string_lossy().into_owned()),
+            "name": name,
+        });
+        write_json(&out.join("checkpoint.json"), &meta)?;
+        let spec_path = out.join("spec.yaml");
+        std::fs::write(&spec_path, neuroxide_model::paths::to_yaml(sim.spec()))
+            .with_context(|| format!("writing {}", spec_path.display()))?;
+    }
+    sim.begin_run();
+    execute(&mut sim, &out, &name, args, &recordings, &streams, every)
+}
+
+fn resume(dir: &Path, threads: Option<usize>, quiet: bool, verbose: bool) -> Result<ExitCode> {
+    let meta_path = dir.join("checkpoint.json");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_path).with_context(|| {
+            format!(
+                "{}: cannot read it (was the run started with --checkpoint-every?)",
+                meta_path.display()
+            )
+        })?)
+        .with_context(|| format!("{}: not JSON", meta_path.display()))?;
+    let every = meta
+        .get("every_steps")
+        .and_then(|v| v.as_u64())
+        .with_context(|| format!("{}: no `every_steps`", meta_path.display()))?;
+    let name = meta
+        .get("name")
+        .and_then(|v| v.as_str())
+        .unwrap_or("run")
+        .to_string();
+    let spec_path = dir.join("spec.yaml");
+    let text = std::fs::read_to_string(&spec_path)
+        .with_context(|| format!("reading {}", spec_path.display()))?;
+    let spec = neuroxide_plot::results::parse_spec(&text)
+        .with_context(|| format!("{}: not a model", spec_path.display()))?;
+    let options = BuildOptions {
+        threads,
+        base_dir: meta
+            .get("base_dir")
+            .and_then(|v| v.as_str())
+            .map(PathBuf::from),
+    };
+    let mut sim = match AnySimulation::build(&spec, &options) {
+        Ok(sim) => sim,
+        Err(errors) => {
+            for e in errors.iter() {
+                eprintln!("error: {}: {e}", spec_path.display());
+            }
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let checkpoint_path = dir.join("checkpoint.npz");
+    let state = neuroxide_io::read_npz(&checkpoint_path)?;
+    sim.begin_run();
+    sim.restore(&state)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", checkpoint_path.display()))?;
+    if !quiet {
+        println!(
+            "{name}: resuming at step {} of {} ({} lanes, {} threads)",
+            sim.run_steps_done(),
+            sim.total_steps(),
+            sim.lanes(),
+            sim.threads()
+        );
+    }
+    let args = RunArgs {
+        file: spec_path,
+        set: Vec::new(),
+        out: Some(dir.to_path_buf()),
+        threads,
+        quiet,
+        plot: false,
+        max_memory: None,
+        stream: false,
+        verbose,
+        checkpoint_every: None,
+    };
+    execute(&mut sim, dir, &name, &args, &[], &Vec::new(), Some(every))
+}
+
+/// `--checkpoint-every T` in steps of `dt` (a whole number ≥ 1).
+fn checkpoint_steps(text: &str, dt: f64) -> Result<u64> {
+    let t = neuroxide_model::Time::parse(text)
+        .map_err(|e| anyhow::anyhow!("--checkpoint-every {text}: {e}"))?;
+    let steps = (t.ms() / dt).round();
+    if !(steps >= 1.0) {
+        bail!(
+            "--checkpoint-every {text}: expected a time of at least one step (dt = {dt} ms), e.g. \
+             `--checkpoint-every 10s`"
+        );
+    }
+    Ok(steps as u64)
+}
+
+/// Write the checkpoint of `sim` into `out/checkpoint.npz` (through a temporary file, so a crash
+/// while writing leaves the previous one).
+fn save_checkpoint(sim: &mut AnySimulation, out: &Path) -> Result<()> {
+    let temporary = out.join("checkpoint.npz.partial");
+    neuroxide_io::write_npz(&temporary, &sim.checkpoint())?;
+    std::fs::rename(&temporary, out.join("checkpoint.npz"))
+        .with_context(|| format!("replacing {}", out.join("checkpoint.npz").display()))?;
+    Ok(())
+}
+
+type Streams = Vec<(
+    String,
+    PathBuf,
+    std::sync::Arc<std::sync::Mutex<neuroxide_io::NpyStream>>,
+)>;
+
+/// Step a begun run to its end (checkpointing every `every` steps), then write its results.
+fn execute(
+    sim: &mut AnySimulation,
+    out: &Path,
+    name: &str,
+    args: &RunArgs,
+    recordings: &[neuroxide::Recording],
+    streams: &Streams,
+    every: Option<u64>,
+) -> Result<ExitCode> {
     let interrupted = interrupt::install();
-    let mut bar = progress::Progress::new(!args.quiet, &name);
-    let (results, stopped) = match sim.run_with(&mut |done, total| {
-        bar.update(done, total);
-        interrupt::check(interrupted)
-    }) {
+    let mut bar = progress::Progress::new(!args.quiet, name);
+    let mut outcome;
+    loop {
+        let until = match every {
+            Some(k) => (sim.run_steps_done() / k + 1) * k,
+            None => u64::MAX,
+        };
+        outcome = sim.continue_run(until, &mut |done, total| {
+            bar.update(done, total);
+            interrupt::check(interrupted)
+        });
+        let interrupted_now = interrupt::check(interrupted).is_break();
+        if every.is_some() && (outcome == Ok(false) || (outcome.is_err() && interrupted_now)) {
+            save_checkpoint(sim, out)?;
+            log(
+                args.verbose,
+                "checkpoint",
+                &[("step", sim.run_steps_done().to_string())],
+            );
+        }
+        if outcome != Ok(false) {
+            break;
+        }
+    }
+    let (results, stopped) = match sim.end_run(outcome) {
         Ok(results) => (results, None),
         Err(d) => (*d.results, Some(d.message)),
     };
@@ -383,7 +569,7 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
         ],
     );
     let mut streamed = serde_json::Map::new();
-    for (name, path, stream) in &streams {
+    for (name, path, stream) in streams {
         let mut stream = stream
             .lock()
             .map_err(|_| anyhow::anyhow!("the stream of `{name}` was poisoned"))?;
@@ -413,7 +599,7 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
     if !args.quiet {
         print_summary(&results);
         println!("results: {}", out.join("results.npz").display());
-        for (_, path, _) in &streams {
+        for (_, path, _) in streams {
             println!("streamed: {}", path.display());
         }
     }
