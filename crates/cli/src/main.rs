@@ -273,6 +273,14 @@ fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
+/// The peak resident memory of this process so far (VmHWM of /proc/self/status, Linux).
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// Memory the system can still give, from /proc/meminfo (Linux).
 fn available_memory() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
@@ -589,15 +597,24 @@ fn execute(
     }
     neuroxide_io::write_results(&out, &results)
         .with_context(|| format!("writing results to {}", out.display()))?;
-    if !streamed.is_empty() {
+    let peak = peak_memory();
+    {
         let path = out.join("run.json");
         let text = std::fs::read_to_string(&path)?;
         let mut run: serde_json::Value = serde_json::from_str(&text)?;
-        run["streamed"] = serde_json::Value::Object(streamed);
+        if !streamed.is_empty() {
+            run["streamed"] = serde_json::Value::Object(streamed);
+        }
+        if let Some(peak) = peak {
+            run["peak_memory_bytes"] = peak.into();
+        }
         write_json(&path, &run)?;
     }
     if !args.quiet {
         print_summary(&results);
+        if let Some(peak) = peak {
+            println!("  peak memory: {}", megabytes(peak));
+        }
         println!("results: {}", out.join("results.npz").display());
         for (_, path, _) in streams {
             println!("streamed: {}", path.display());

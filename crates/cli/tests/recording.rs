@@ -280,3 +280,38 @@ fn a_streamed_run_that_is_killed_leaves_valid_files_marked_incomplete() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_streamed_recording_keeps_the_peak_memory_far_below_its_size() {
+    // 1,000 neurons every step for 20,000 steps: 80 MB of float32 frames.
+    let dir = scratch("peak");
+    let model = write_model(
+        &dir,
+        "
+dt: 0.1 ms
+duration: 2 s
+populations:
+  E: {size: 1000, tau: 10 ms}
+inputs:
+  drive: {target: E, sine: {amplitude: 1.0, frequency: 5 Hz}}
+monitors:
+  - {population: E, variable: rate, every: 0.1 ms}
+",
+    );
+    let out = dir.join("out");
+    let (code, printed, err) =
+        neuroxide(&["run", &model, "--stream", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(printed.contains("80.0 MB streamed"), "{printed}");
+    let run = run_json(&out);
+    let peak = run["peak_memory_bytes"]
+        .as_u64()
+        .expect("peak memory in run.json");
+    assert!(
+        peak < 40_000_000,
+        "peak memory {peak} bytes for an 80 MB recording"
+    );
+    let size = std::fs::metadata(out.join("E.rate.npy")).unwrap().len();
+    assert_eq!(size, 128 + 80_000_000);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
