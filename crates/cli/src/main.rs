@@ -502,7 +502,7 @@ fn checkpoint_steps(text: &str, dt: f64) -> Result<u64> {
     let t = neuroxide_model::Time::parse(text)
         .map_err(|e| anyhow::anyhow!("--checkpoint-every {text}: {e}"))?;
     let steps = (t.ms() / dt).round();
-    if !(steps >= 1.0) {
+    if steps.is_nan() || steps < 1.0 {
         bail!(
             "--checkpoint-every {text}: expected a time of at least one step (dt = {dt} ms), e.g. \
              `--checkpoint-every 10s`"
@@ -595,7 +595,7 @@ fn execute(
             }),
         );
     }
-    neuroxide_io::write_results(&out, &results)
+    neuroxide_io::write_results(out, &results)
         .with_context(|| format!("writing results to {}", out.display()))?;
     let peak = peak_memory();
     {
@@ -623,10 +623,10 @@ fn execute(
     if args.plot {
         let options = neuroxide_plot::PlotOptions::default();
         if args.quiet {
-            neuroxide_plot::plot_results(&out, &options)
+            neuroxide_plot::plot_results(out, &options)
                 .with_context(|| format!("plotting the results in {}", out.display()))?;
         } else {
-            plot(&out, &options)?;
+            plot(out, &options)?;
         }
     }
     match stopped {

@@ -512,7 +512,10 @@ fn update_tile<T: Real, const W: usize>(
         let mu = acc[k];
         let r = ra[k] * rate[k] + rb[k] * phi(mu, th[k], gain[k]);
         next[k] = r;
-        ok &= (r - r) == T::ZERO && (mu - mu) == T::ZERO;
+        // `x − x` is 0 exactly when x is finite: one subtraction tests for NaN and ±∞.
+        #[allow(clippy::eq_op)]
+        let finite = (r - r) == T::ZERO && (mu - mu) == T::ZERO;
+        ok &= finite;
     }
     ok
 }
