@@ -12,7 +12,7 @@ use crate::results::{ArrayData, NamedArray};
 use neuroxide_model::Variable;
 
 /// Where the per-neuron frames of a streamed recorder go instead of memory (a file on disk).
-pub trait FrameSink: Send {
+pub trait FrameSink: Send + Sync {
     /// Frame `frame` of lane `lane`: the values of the recorded neurons, in the run's precision
     /// (already rounded to it when the run is f32).
     fn write(&mut self, lane: usize, frame: usize, values: &[f64]) -> std::io::Result<()>;
