@@ -409,3 +409,53 @@ fn bad_grids_and_shards_are_refused_with_clear_messages() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_summary_measures_the_bump_of_a_ring_population() {
+    let dir = scratch("ring");
+    let ring = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/ring.yaml");
+    let out = dir.join("sweep");
+    ok(&[
+        "sweep",
+        ring,
+        "--set",
+        "duration=1s",
+        "--set",
+        "populations.E.size=200",
+        "--grid",
+        "inputs.cue.stimulus.phase=[0, 90, 180]",
+        "--grid",
+        "projections.EE.weight=[0, 1]",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "point",
+            "inputs.cue.stimulus.phase",
+            "projections.EE.weight",
+            "E.rate",
+            "E.bump_amplitude",
+            "E.bump_drift",
+            "I.rate"
+        ]
+    );
+    let value = |r: usize, c: usize| rows[r][c].parse::<f64>().unwrap();
+    for cue in 0..3 {
+        let (without, with) = (1 + 2 * cue, 2 + 2 * cue);
+        // Without recurrent excitation the bump fades after the cue; with it, it persists.
+        assert!(
+            value(with, 4) > 10.0 * value(without, 4).max(1e-9),
+            "bump amplitude: {csv}"
+        );
+        assert!(
+            value(with, 5) < 5.0,
+            "a persistent bump barely drifts: {csv}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
