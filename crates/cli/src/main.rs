@@ -400,15 +400,7 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
         );
     }
     let every = match &args.checkpoint_every {
-        Some(text) => {
-            if args.stream {
-                bail!(
-                    "--checkpoint-every with --stream: not supported yet (a resumed run cannot \
-                     reopen the streamed files); use one or the other"
-                );
-            }
-            Some(checkpoint_steps(text, model.spec.dt.ms())?)
-        }
+        Some(text) => Some(checkpoint_steps(text, model.spec.dt.ms())?),
         None => None,
     };
     if let Some(every) = every {
@@ -418,6 +410,7 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
             "every_steps": every,
             "base_dir": model.base_dir().map(|d| d.to_string_lossy().into_owned()),
             "name": name,
+            "stream": args.stream,
         });
         write_json(&out.join("checkpoint.json"), &meta)?;
         let spec_path = out.join("spec.yaml");
@@ -468,11 +461,31 @@ fn resume(dir: &Path, threads: Option<usize>, quiet: bool, verbose: bool) -> Res
             return Ok(ExitCode::from(2));
         }
     };
+    // Streamed recordings continue in their files (grown back to the full layout).
+    let stream = meta.get("stream").and_then(|v| v.as_bool()) == Some(true);
+    let recordings = sim.recordings();
+    let mut streams: Streams = Vec::new();
+    if stream {
+        for r in &recordings {
+            let path = dir.join(format!("{}.npy", r.name));
+            let file = neuroxide_io::NpyStream::reopen(&path, r.shape, r.f32)?;
+            let shared = std::sync::Arc::new(std::sync::Mutex::new(file));
+            sim.stream(&r.name, Box::new(neuroxide_io::StreamSink(shared.clone())));
+            streams.push((r.name.clone(), path, shared));
+        }
+    }
     let checkpoint_path = dir.join("checkpoint.npz");
     let state = neuroxide_io::read_npz(&checkpoint_path)?;
     sim.begin_run();
     sim.restore(&state)
         .map_err(|e| anyhow::anyhow!("{}: {e}", checkpoint_path.display()))?;
+    for r in sim.recordings() {
+        if let Some((_, _, file)) = streams.iter().find(|(n, _, _)| *n == r.name) {
+            file.lock()
+                .map_err(|_| anyhow::anyhow!("the stream of `{}` was poisoned", r.name))?
+                .set_written(r.recorded);
+        }
+    }
     if !quiet {
         println!(
             "{name}: resuming at step {} of {} ({} lanes, {} threads)",
@@ -490,11 +503,19 @@ fn resume(dir: &Path, threads: Option<usize>, quiet: bool, verbose: bool) -> Res
         quiet,
         plot: false,
         max_memory: None,
-        stream: false,
+        stream,
         verbose,
         checkpoint_every: None,
     };
-    execute(&mut sim, dir, &name, &args, &[], &Vec::new(), Some(every))
+    execute(
+        &mut sim,
+        dir,
+        &name,
+        &args,
+        &recordings,
+        &streams,
+        Some(every),
+    )
 }
 
 /// `--checkpoint-every T` in steps of `dt` (a whole number ≥ 1).

@@ -180,10 +180,6 @@ fn bad_checkpoint_settings_are_refused() {
     for (extra, expected) in [
         (&["--checkpoint-every", "0.1ms"][..], "at least one step"),
         (&["--checkpoint-every", "ten"][..], "--checkpoint-every ten"),
-        (
-            &["--checkpoint-every", "5ms", "--stream"][..],
-            "not supported yet",
-        ),
     ] {
         let mut args = vec!["run", model, "-q"];
         args.extend(extra);
@@ -199,5 +195,63 @@ fn bad_checkpoint_settings_are_refused() {
     let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2));
     assert!(err.contains("checkpoint.json"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_streamed_run_stopped_by_ctrl_c_resumes_into_its_files() {
+    let dir = scratch("sigint-stream");
+    let model = dir.join("model.yaml");
+    std::fs::write(&model, LONG).unwrap();
+    let model = model.to_str().unwrap();
+    let out = dir.join("out");
+    let mut child = bin()
+        .args([
+            "run",
+            model,
+            "--stream",
+            "--checkpoint-every",
+            "10s",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !out.join("checkpoint.json").exists() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended too early"
+    );
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let cut = neuroxide_io::read_npy(&out.join("E.rate.npy")).unwrap();
+    assert!(
+        cut.shape[1] < 40_000,
+        "cut to the frames written: {:?}",
+        cut.shape
+    );
+    ok(&["resume", out.to_str().unwrap(), "-q"]);
+    let plain = dir.join("plain");
+    ok(&["run", model, "-q", "--out", plain.to_str().unwrap()]);
+    let file = neuroxide_io::read_npy(&out.join("E.rate.npy")).unwrap();
+    let reference = arrays(&plain)
+        .into_iter()
+        .find(|a| a.name == "E.rate")
+        .unwrap();
+    assert_eq!(file.shape, reference.shape);
+    assert_eq!(file.data, reference.data);
+    let means = |d: &Path| {
+        arrays(d)
+            .into_iter()
+            .find(|a| a.name == "E.rate_mean")
+            .unwrap()
+    };
+    assert_eq!(means(&out), means(&plain));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -130,6 +130,11 @@ impl<T: Real> Recorder<T> {
         (self.lanes * self.frames * self.neurons.len()) as u64 * std::mem::size_of::<T>() as u64
     }
 
+    /// Frames recorded so far in the current run.
+    pub fn frames_recorded(&self) -> usize {
+        self.frame
+    }
+
     /// The first error of the sink, if any.
     pub fn sink_error(&self) -> Option<&str> {
         self.sink.as_ref().and_then(|s| s.error.as_deref())

@@ -46,6 +46,8 @@ pub struct Recording {
     pub f32: bool,
     /// Bytes of the whole recording.
     pub bytes: u64,
+    /// Frames recorded so far in the current run.
+    pub recorded: usize,
 }
 
 /// Why a run stopped before its end (a divergence, or an interruption by the caller).
@@ -204,6 +206,7 @@ impl<T: Real> Simulation<T> {
                 shape: [r.lanes, r.frames, r.neurons.len()],
                 f32: T::NAME == "f32",
                 bytes: r.data_bytes(),
+                recorded: r.frames_recorded(),
             })
             .collect()
     }

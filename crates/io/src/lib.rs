@@ -229,6 +229,125 @@ impl NpyStream {
         if self.f32 { 4 } else { 8 }
     }
 
+    /// Reopen a file written by a stream of the full shape `shape` (to continue a resumed run):
+    /// a file cut by [`NpyStream::finish`] to fewer frames is grown back to the full layout (lane
+    /// blocks moved to their places, the space after them zeroed) and its header rewritten.
+    /// Then [`NpyStream::set_written`] says how many frames are valid.
+    pub fn reopen(path: &Path, shape: [usize; 3], f32: bool) -> Result<NpyStream, IoError> {
+        use std::os::unix::fs::FileExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| file_error(path, e))?;
+        let mut start = [0u8; 10];
+        file.read_exact_at(&mut start, 0)
+            .map_err(|e| file_error(path, format!("not an .npy file: {e}")))?;
+        if &start[..6] != b"\x93NUMPY" {
+            return Err(file_error(path, "not an .npy file"));
+        }
+        let header_len = 10 + u16::from_le_bytes([start[8], start[9]]) as u64;
+        let mut dict = vec![0u8; header_len as usize - 10];
+        file.read_exact_at(&mut dict, 10)
+            .map_err(|e| file_error(path, e))?;
+        let dict = String::from_utf8_lossy(&dict).into_owned();
+        let descr = if f32 { "'<f4'" } else { "'<f8'" };
+        let found: Option<Vec<usize>> = dict
+            .split_once("'shape': (")
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(shape, _)| {
+                shape
+                    .split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .filter_map(|s| s.trim().parse().ok())
+                    .collect()
+            });
+        let frames_in_file = match found.as_deref() {
+            Some([l, f, n])
+                if *l == shape[0] && *n == shape[2] && *f <= shape[1] && dict.contains(descr) =>
+            {
+                *f
+            }
+            _ => {
+                return Err(file_error(
+                    path,
+                    format!(
+                        "its header `{}` does not fit a recording of shape ({}, {}, {}) {descr}",
+                        dict.trim(),
+                        shape[0],
+                        shape[1],
+                        shape[2]
+                    ),
+                ));
+            }
+        };
+        let mut stream = NpyStream {
+            file,
+            path: path.to_path_buf(),
+            header_len,
+            lanes: shape[0],
+            frames: shape[1],
+            neurons: shape[2],
+            f32,
+            written: frames_in_file,
+        };
+        if frames_in_file < shape[1] {
+            let item = stream.item();
+            let (lanes, full, neurons) = (shape[0], shape[1], shape[2]);
+            let block = frames_in_file * neurons * item;
+            let old_end = (lanes * block) as u64;
+            stream
+                .file
+                .set_len(header_len + (lanes * full * neurons * item) as u64)
+                .map_err(|e| file_error(path, e))?;
+            let mut buffer = vec![0u8; (1 << 20).min(block.max(1))];
+            // Last lane first, each block from its end: destinations lie after their sources.
+            for lane in (1..lanes).rev() {
+                let from = header_len + (lane * block) as u64;
+                let to = header_len + (lane * full * neurons * item) as u64;
+                let mut left = block;
+                while left > 0 {
+                    let n = buffer.len().min(left);
+                    left -= n;
+                    stream
+                        .file
+                        .read_exact_at(&mut buffer[..n], from + left as u64)
+                        .map_err(|e| file_error(path, e))?;
+                    stream
+                        .file
+                        .write_all_at(&buffer[..n], to + left as u64)
+                        .map_err(|e| file_error(path, e))?;
+                }
+            }
+            // Zero what is left of the old layout after each lane's block.
+            for lane in 0..lanes {
+                let start = (lane * full * neurons * item + block) as u64;
+                let end = (((lane + 1) * full * neurons * item) as u64).min(old_end);
+                let mut at = start;
+                let zeros = vec![0u8; 1 << 20];
+                while at < end {
+                    let n = (zeros.len() as u64).min(end - at) as usize;
+                    stream
+                        .file
+                        .write_all_at(&zeros[..n], header_len + at)
+                        .map_err(|e| file_error(path, e))?;
+                    at += n as u64;
+                }
+            }
+            let header = npy_header(shape, f32, Some(header_len as usize));
+            stream
+                .file
+                .write_all_at(&header, 0)
+                .map_err(|e| file_error(path, e))?;
+        }
+        Ok(stream)
+    }
+
+    /// Set the number of valid frames (those of a restored checkpoint).
+    pub fn set_written(&mut self, frames: usize) {
+        self.written = frames.min(self.frames);
+    }
+
     /// Write frame `frame` of lane `lane` (`neurons` values).
     pub fn write(&mut self, lane: usize, frame: usize, values: &[f64]) -> std::io::Result<()> {
         use std::os::unix::fs::FileExt;
@@ -375,6 +494,30 @@ mod stream_tests {
                 }
             }
             assert!(stream.write(0, frames, &[0.0; 4]).is_err());
+            drop(stream);
+            // Reopened for a resumed run: the full layout again, the frames kept, zeros after.
+            let mut stream = NpyStream::reopen(&path, [lanes, frames, neurons], f32).unwrap();
+            let grown = read_npy(&path).unwrap();
+            assert_eq!(grown.shape, vec![lanes, frames, neurons]);
+            for l in 0..lanes {
+                for f in 0..frames {
+                    for n in 0..neurons {
+                        let expected = if f < 4 { value(l, f, n) } else { 0.0 };
+                        assert_eq!(grown.at(&[l, f, n]), expected, "lane {l} frame {f}");
+                    }
+                }
+            }
+            stream.set_written(4);
+            for l in 0..lanes {
+                let row: Vec<f64> = (0..neurons).map(|n| value(l, 4, n)).collect();
+                stream.write(l, 4, &row).unwrap();
+            }
+            assert_eq!(stream.finish().unwrap(), 5);
+            let again = read_npy(&path).unwrap();
+            assert_eq!(again.shape, vec![lanes, 5, neurons]);
+            assert_eq!(again.at(&[2, 4, 3]), value(2, 4, 3));
+            assert_eq!(again.at(&[1, 3, 0]), value(1, 3, 0));
+            assert!(NpyStream::reopen(&path, [lanes, frames, neurons + 1], f32).is_err());
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
