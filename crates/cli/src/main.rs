@@ -895,8 +895,18 @@ fn run_sweep(args: &SweepArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         };
-        check_memory(sim.recording_bytes(), args.max_memory, false)
-            .with_context(|| format!("grid points {}..{}", b.start, b.end))?;
+        // The recordings of earlier builds are kept until the end.
+        let kept: u64 = summaries
+            .iter()
+            .map(|s: &neuroxide::RunSummary| s.recording_bytes)
+            .sum();
+        check_memory(kept + sim.recording_bytes(), args.max_memory, false).with_context(|| {
+            format!(
+                "grid points {}..{} (with the recordings of the points before them); run the \
+                 grid in shards (--task-id/--num-tasks)",
+                b.start, b.end
+            )
+        })?;
         if first_spec.is_none() {
             first_spec = Some(sim.spec().clone());
         }
@@ -971,7 +981,11 @@ fn run_sweep(args: &SweepArgs) -> Result<ExitCode> {
         Some(message) => {
             eprintln!("error: {message}");
             eprintln!("the results recorded up to then are in {}", out.display());
-            Ok(ExitCode::from(1))
+            if interrupt::check(interrupted).is_break() {
+                Ok(ExitCode::from(130))
+            } else {
+                Ok(ExitCode::from(1))
+            }
         }
         None => Ok(ExitCode::SUCCESS),
     }

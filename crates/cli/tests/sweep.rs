@@ -392,6 +392,15 @@ fn bad_grids_and_shards_are_refused_with_clear_messages() {
         ),
         (&["--grid", "populations.X.tau=[1,2]"], "populations.X"),
         (
+            &[
+                "--grid",
+                "inputs.drive.constant=[1,2]",
+                "--max-memory",
+                "1kB",
+            ],
+            "would need",
+        ),
+        (
             &["--grid", "populations.E.tau=[-1, 2]"],
             "populations.E.tau",
         ),
