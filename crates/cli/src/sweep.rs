@@ -112,6 +112,16 @@ impl Grid {
                 bail!("--grid {}: the key is given twice", a.key);
             }
         }
+        let points = axes
+            .iter()
+            .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
+            .filter(|&n| n <= 1 << 16);
+        if points.is_none() {
+            bail!(
+                "--grid: the grid has more than 65,536 points (the random streams index lanes in \
+                 16 bits); use fewer values, or several sweeps"
+            );
+        }
         let (mut structural, per_lane): (Vec<Axis>, Vec<Axis>) =
             axes.into_iter().partition(|a| !a.per_lane);
         structural.extend(per_lane);

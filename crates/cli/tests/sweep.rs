@@ -394,6 +394,15 @@ fn bad_grids_and_shards_are_refused_with_clear_messages() {
         (
             &[
                 "--grid",
+                "inputs.drive.constant=0:1:1000",
+                "--grid",
+                "seed=0:99:100",
+            ],
+            "more than 65,536 points",
+        ),
+        (
+            &[
+                "--grid",
                 "inputs.drive.constant=[1,2]",
                 "--max-memory",
                 "1kB",
