@@ -464,3 +464,75 @@ pub fn read_sweep_json(dir: &Path) -> Result<SweepInfo> {
         range: first as usize..end as usize,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_parse_ranges_and_lists() {
+        let a = parse_axis("inputs.drive.constant=0:1:5").unwrap();
+        assert_eq!(a.values, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+        assert!(a.per_lane);
+        assert_eq!(
+            parse_axis("seed=[1, 2,3]").unwrap().values,
+            vec![1.0, 2.0, 3.0]
+        );
+        assert!(!parse_axis("seed=1,2").unwrap().per_lane);
+        assert_eq!(parse_axis("x=2:3:1").unwrap().values, vec![2.0]);
+        assert!(parse_axis("x=[]").is_err());
+        assert!(parse_axis("x=1:2:0").is_err());
+    }
+
+    #[test]
+    fn points_are_row_major_with_structural_axes_first() {
+        let grid = Grid::new(vec![
+            parse_axis("inputs.drive.constant=[1, 2, 3]").unwrap(),
+            parse_axis("populations.E.size=[10, 20]").unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(grid.axes[0].key, "populations.E.size");
+        let points: Vec<(f64, f64)> = (0..grid.points())
+            .map(|p| (grid.value(p, 0), grid.value(p, 1)))
+            .collect();
+        assert_eq!(
+            points,
+            [
+                (10., 1.),
+                (10., 2.),
+                (10., 3.),
+                (20., 1.),
+                (20., 2.),
+                (20., 3.)
+            ]
+        );
+        // Builds: one per size, cut at shard edges.
+        assert_eq!(grid.builds(0..6), vec![0..3, 3..6]);
+        assert_eq!(grid.builds(2..5), vec![2..3, 3..5]);
+    }
+
+    #[test]
+    fn shards_are_contiguous_cover_the_grid_once_and_differ_by_at_most_one() {
+        for points in 1..40 {
+            for tasks in 1..=points {
+                let shards: Vec<Range<usize>> = (0..tasks)
+                    .map(|t| shard(points, t, tasks).unwrap())
+                    .collect();
+                assert_eq!(shards[0].start, 0);
+                assert_eq!(shards[tasks - 1].end, points);
+                for w in shards.windows(2) {
+                    assert_eq!(w[0].end, w[1].start);
+                }
+                let sizes: Vec<usize> = shards.iter().map(|s| s.len()).collect();
+                let (lo, hi) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+                assert!(
+                    hi - lo <= 1 && *lo >= 1,
+                    "{points} points, {tasks} tasks: {sizes:?}"
+                );
+            }
+        }
+        assert!(shard(3, 3, 3).is_err());
+        assert!(shard(3, 0, 4).is_err());
+        assert!(shard(3, 0, 0).is_err());
+    }
+}
