@@ -128,10 +128,10 @@ fn spiking_lanes_with_an_offset_equal_the_same_lanes_of_a_wider_run() {
 #[test]
 fn a_lane_offset_beyond_the_counters_is_refused() {
     let overrides: Vec<String> = vec!["lane_offset=65535".into()];
-    let error = ModelFile::from_yaml(SPIKING, None, &overrides)
-        .err()
-        .expect("refused")
-        .to_string();
+    let Err(errors) = ModelFile::from_yaml(SPIKING, None, &overrides) else {
+        panic!("lane_offset + lanes above 65536 was accepted");
+    };
+    let error = errors.to_string();
     assert!(error.contains("lane_offset"), "{error}");
     assert!(error.contains("65536"), "{error}");
 }

@@ -281,7 +281,7 @@ impl NpyStream {
                 ));
             }
         };
-        let mut stream = NpyStream {
+        let stream = NpyStream {
             file,
             path: path.to_path_buf(),
             header_len,
