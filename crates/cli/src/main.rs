@@ -408,7 +408,11 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
             .with_context(|| format!("creating the output folder {}", out.display()))?;
         let meta = serde_json::json!({
             "every_steps": every,
-            "base_dir": model.base_dir().map(|d| d.to_string_lossy().into_owned()),
+            // Absolute, so that `resume` finds the model's files from any folder.
+            "base_dir": model
+                .base_dir()
+                .map(|d| if d.as_os_str().is_empty() { PathBuf::from(".") } else { d })
+                .map(|d| std::fs::canonicalize(&d).unwrap_or(d).to_string_lossy().into_owned()),
             "name": name,
             "stream": args.stream,
         });
