@@ -18,6 +18,8 @@ pub enum InputKind<T: Real> {
         mean: Vec<T>,
         std: Vec<T>,
         key: Philox4x32,
+        /// Index of lane 0 in the streams: lane `l` reads the normal of lane `lane_offset + l`.
+        lane_offset: u64,
     },
     /// A fixed pattern `[neuron][lane]` (a ring stimulus with its per-lane amplitude and phase).
     Pattern(Vec<T>),
@@ -78,16 +80,26 @@ impl<T: Real> Input<T> {
                     }
                 }
             }
-            InputKind::Noise { mean, std, key } => {
+            InputKind::Noise {
+                mean,
+                std,
+                key,
+                lane_offset,
+            } => {
+                // Lane `l` is global lane `g = lane_offset + l`, which takes normal `g % 2` of
+                // the Philox block of lane pair `g / 2`.
+                let first_pair = lane_offset / 2;
+                let pairs = (lane_offset + lanes as u64).div_ceil(2) - first_pair;
                 for r in 0..rows {
                     let neuron = (first_neuron + r) as u32;
                     let row = &mut out[r * lanes..(r + 1) * lanes];
-                    for pair in 0..lanes.div_ceil(2) {
+                    for pair in first_pair..first_pair + pairs {
                         let (z0, z1) = normals_for(key, step, neuron, pair as u32);
-                        let l = 2 * pair;
-                        row[l] += mean[l] + std[l] * T::from_f64(z0);
-                        if l + 1 < lanes {
-                            row[l + 1] += mean[l + 1] + std[l + 1] * T::from_f64(z1);
+                        for (g, z) in [(2 * pair, z0), (2 * pair + 1, z1)] {
+                            if g >= *lane_offset && g < lane_offset + lanes as u64 {
+                                let l = (g - lane_offset) as usize;
+                                row[l] += mean[l] + std[l] * T::from_f64(z);
+                            }
                         }
                     }
                 }

@@ -33,8 +33,10 @@ pub mod simulation;
 pub mod spiking;
 pub mod theory;
 
+pub use monitor::FrameSink;
 pub use real::Real;
 pub use results::{ArrayData, NamedArray, Results, RunSummary};
 pub use simulation::{
-    AnySimulation, BuildOptions, Diverged, SimulateError, Simulation, simulate, thread_count,
+    AnySimulation, BuildOptions, Diverged, Recording, SimulateError, Simulation, simulate,
+    thread_count,
 };

@@ -87,6 +87,8 @@ pub struct Lowered<T: Real> {
     /// Phases (degrees) of stimuli with random phases.
     pub phases: Vec<(String, Vec<f64>)>,
     pub seed: u64,
+    /// Index of lane 0 in the random streams (`lane_offset` of the spec).
+    pub lane_offset: u64,
     pub base_dir: Option<PathBuf>,
     /// Spiking populations, their projections, Poisson drives and spike monitors
     /// ([`crate::spiking`]). `populations`, `channels` and `projections` above hold the rate part.
@@ -520,6 +522,7 @@ pub fn lower<T: Real>(
                 mean: per_lane(&|s| lane_input(s).noise.unwrap().mean),
                 std: per_lane(&|s| lane_input(s).noise.unwrap().std * scale),
                 key: Philox4x32::new(spec.seed, stream_id(&format!("noise {name}"), 0)),
+                lane_offset: spec.lane_offset,
             }
         } else if let Some(sine) = &input.sine {
             InputKind::Sine {
@@ -532,7 +535,10 @@ pub fn lower<T: Real>(
             let lane_phases: Vec<f64> = if stimulus.random_phase {
                 let stream = stream_id(&format!("stimulus phase {name}"), 0);
                 (0..lanes)
-                    .map(|l| 360.0 * CounterRng::new(spec.seed, stream, l as u64).next_f64())
+                    .map(|l| {
+                        let lane = spec.lane_offset + l as u64;
+                        360.0 * CounterRng::new(spec.seed, stream, lane).next_f64()
+                    })
                     .collect()
             } else {
                 lane_specs
@@ -773,6 +779,7 @@ pub fn lower<T: Real>(
         lane_values,
         phases,
         seed: spec.seed,
+        lane_offset: spec.lane_offset,
         base_dir: base_dir.map(Path::to_path_buf),
         spiking,
     })

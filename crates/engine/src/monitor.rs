@@ -11,6 +11,25 @@ use crate::real::Real;
 use crate::results::{ArrayData, NamedArray};
 use neuroxide_model::Variable;
 
+/// Where the per-neuron frames of a streamed recorder go instead of memory (a file on disk).
+pub trait FrameSink: Send + Sync {
+    /// Frame `frame` of lane `lane`: the values of the recorded neurons, in the run's precision
+    /// (already rounded to it when the run is f32).
+    fn write(&mut self, lane: usize, frame: usize, values: &[f64]) -> std::io::Result<()>;
+}
+
+/// A recorder's sink, with the first error it returned.
+pub struct Sink {
+    pub sink: Box<dyn FrameSink>,
+    pub error: Option<String>,
+}
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sink")
+    }
+}
+
 /// How a recorder samples.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum Schedule {
@@ -19,7 +38,7 @@ pub enum Schedule {
 }
 
 /// A lowered monitor with its buffers.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Recorder<T: Real> {
     /// Index among the rate populations, or among the spiking ones when `spiking`.
     pub population: usize,
@@ -45,6 +64,9 @@ pub struct Recorder<T: Real> {
     data: Vec<T>,
     /// `[lane][frame]`
     means: Vec<f64>,
+    /// Streamed: per-neuron frames go to the sink, not into `data`.
+    pub sink: Option<Sink>,
+    row: Vec<f64>,
 }
 
 impl<T: Real> Recorder<T> {
@@ -84,6 +106,8 @@ impl<T: Real> Recorder<T> {
             mean_sums: vec![0.0; lanes],
             data: Vec::new(),
             means: Vec::new(),
+            sink: None,
+            row: Vec::new(),
             record_mean,
             neurons,
         }
@@ -91,14 +115,29 @@ impl<T: Real> Recorder<T> {
 
     /// Bytes the recording will hold when complete.
     pub fn bytes(&self) -> u64 {
-        let per_neuron = (self.lanes * self.frames * self.neurons.len()) as u64
-            * std::mem::size_of::<T>() as u64;
+        let streamed = self.sink.is_some();
+        let per_neuron = if streamed { 0 } else { self.data_bytes() };
         let means = if self.record_mean {
             (self.lanes * self.frames) as u64 * 8
         } else {
             0
         };
         per_neuron + means
+    }
+
+    /// Bytes of the per-neuron recording (in memory, or on disk when streamed).
+    pub fn data_bytes(&self) -> u64 {
+        (self.lanes * self.frames * self.neurons.len()) as u64 * std::mem::size_of::<T>() as u64
+    }
+
+    /// Frames recorded so far in the current run.
+    pub fn frames_recorded(&self) -> usize {
+        self.frame
+    }
+
+    /// The first error of the sink, if any.
+    pub fn sink_error(&self) -> Option<&str> {
+        self.sink.as_ref().and_then(|s| s.error.as_deref())
     }
 
     /// Clear the recording and allocate its buffers (done before each run, so a run that cannot
@@ -108,8 +147,32 @@ impl<T: Real> Recorder<T> {
         self.in_window = 0;
         self.sums.iter_mut().for_each(|x| *x = 0.0);
         self.mean_sums.iter_mut().for_each(|x| *x = 0.0);
-        self.data = vec![T::ZERO; self.lanes * self.frames * self.neurons.len()];
+        self.data = if self.sink.is_some() {
+            Vec::new()
+        } else {
+            vec![T::ZERO; self.lanes * self.frames * self.neurons.len()]
+        };
         self.means = vec![0.0; self.lanes * self.frames];
+    }
+
+    /// The recording's state for checkpoints: (frame, in_window) and the buffers sums,
+    /// mean_sums, data, means.
+    pub(crate) fn state_mut(
+        &mut self,
+    ) -> (
+        &mut usize,
+        &mut usize,
+        [&mut Vec<f64>; 2],
+        &mut Vec<T>,
+        &mut Vec<f64>,
+    ) {
+        (
+            &mut self.frame,
+            &mut self.in_window,
+            [&mut self.sums, &mut self.mean_sums],
+            &mut self.data,
+            &mut self.means,
+        )
     }
 
     /// Frame times in seconds from the end of the transient.
@@ -179,9 +242,21 @@ impl<T: Real> Recorder<T> {
             let frame = self.frame;
             let count = self.neurons.len();
             for l in 0..lanes {
-                for s in 0..count {
-                    self.data[(l * self.frames + frame) * count + s] =
-                        T::from_f64(self.sums[s * lanes + l] * scale);
+                if let Some(sink) = &mut self.sink {
+                    self.row.clear();
+                    self.row.extend(
+                        (0..count).map(|s| T::from_f64(self.sums[s * lanes + l] * scale).to_f64()),
+                    );
+                    if sink.error.is_none()
+                        && let Err(e) = sink.sink.write(l, frame, &self.row)
+                    {
+                        sink.error = Some(e.to_string());
+                    }
+                } else {
+                    for s in 0..count {
+                        self.data[(l * self.frames + frame) * count + s] =
+                            T::from_f64(self.sums[s * lanes + l] * scale);
+                    }
                 }
                 self.means[l * self.frames + frame] = self.mean_sums[l] * scale;
             }
@@ -198,7 +273,7 @@ impl<T: Real> Recorder<T> {
         let recorded = self.frame;
         let count = self.neurons.len();
         let mut arrays = Vec::new();
-        if count > 0 {
+        if count > 0 && self.sink.is_none() {
             let mut values = Vec::with_capacity(self.lanes * recorded * count);
             for l in 0..self.lanes {
                 let start = l * self.frames * count;

@@ -179,6 +179,11 @@ impl<T: Real> RateStep<T> {
         }
     }
 
+    /// The low-rank states, one buffer per population plan (for checkpoints).
+    pub(crate) fn states_mut(&mut self) -> impl Iterator<Item = &mut Vec<T>> {
+        self.populations.iter_mut().map(|plan| &mut plan.zeta)
+    }
+
     /// Zero the low-rank states (their per-neuron counterparts are reset by the caller).
     pub(crate) fn reset(&mut self) {
         for plan in &mut self.populations {
@@ -547,7 +552,10 @@ fn update_block<T: Real>(
             let mu = acc[l];
             let r = ra[l] * rate[l] + rb[l] * phi(mu, th[l], gain[l]);
             next[l] = r;
-            ok &= (r - r) == T::ZERO && (mu - mu) == T::ZERO;
+            // `x − x` is 0 exactly when x is finite: one subtraction tests for NaN and ±∞.
+            #[allow(clippy::eq_op)]
+            let finite = (r - r) == T::ZERO && (mu - mu) == T::ZERO;
+            ok &= finite;
         }
         finite &= ok;
     }

@@ -10,7 +10,10 @@
 //! All parallel work is split into blocks of neurons whose boundaries do not depend on the thread
 //! count and no reduction crosses blocks, so results are bitwise identical for any thread count.
 
+mod checkpoint;
+
 use crate::lower::{Lowered, lower, read_array_file, resolve_file};
+use crate::monitor::{FrameSink, Sink};
 use crate::rate::transfer;
 use crate::rate_step::RateStep;
 use crate::real::Real;
@@ -30,6 +33,21 @@ pub struct BuildOptions {
     pub threads: Option<usize>,
     /// Folder relative file paths in the model are resolved against.
     pub base_dir: Option<PathBuf>,
+}
+
+/// A per-neuron recording of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recording {
+    /// `<population>.<variable>`, its name in the results.
+    pub name: String,
+    /// (lanes, frames, neurons).
+    pub shape: [usize; 3],
+    /// float32 (f32 runs) or float64.
+    pub f32: bool,
+    /// Bytes of the whole recording.
+    pub bytes: u64,
+    /// Frames recorded so far in the current run.
+    pub recorded: usize,
 }
 
 /// Why a run stopped before its end (a divergence, or an interruption by the caller).
@@ -72,6 +90,10 @@ pub struct Simulation<T: Real> {
     threads: usize,
     /// Steps taken since the last reset.
     step: u64,
+    /// The step at which the current run began.
+    run_first: u64,
+    /// Seconds the current run has stepped.
+    run_seconds: f64,
     build_seconds: f64,
 }
 
@@ -105,6 +127,8 @@ impl<T: Real> Simulation<T> {
             pool,
             threads,
             step: 0,
+            run_first: 0,
+            run_seconds: 0.0,
             build_seconds: 0.0,
         };
         simulation.reset()?;
@@ -171,6 +195,38 @@ impl<T: Real> Simulation<T> {
         self.net.recorders.iter().map(|r| r.bytes()).sum()
     }
 
+    /// The per-neuron recordings of a run: array name, shape (lanes, frames, neurons), bytes.
+    pub fn recordings(&self) -> Vec<Recording> {
+        self.net
+            .recorders
+            .iter()
+            .filter(|r| !r.neurons.is_empty())
+            .map(|r| Recording {
+                name: format!("{}.{}", r.population_name, r.variable.name()),
+                shape: [r.lanes, r.frames, r.neurons.len()],
+                f32: T::NAME == "f32",
+                bytes: r.data_bytes(),
+                recorded: r.frames_recorded(),
+            })
+            .collect()
+    }
+
+    /// Send the per-neuron frames of recording `name` (see [`Simulation::recordings`]) to
+    /// `sink` instead of memory, from the next run on: the results then lack that array, and
+    /// [`Simulation::recording_bytes`] no longer counts it. False if there is no such recording.
+    pub fn stream(&mut self, name: &str, sink: Box<dyn FrameSink>) -> bool {
+        let recorder = self.net.recorders.iter_mut().find(|r| {
+            !r.neurons.is_empty() && format!("{}.{}", r.population_name, r.variable.name()) == name
+        });
+        match recorder {
+            Some(r) => {
+                r.sink = Some(Sink { sink, error: None });
+                true
+            }
+            None => false,
+        }
+    }
+
     /// One line per projection: name, operator and synapse count.
     pub fn describe_operators(&self) -> Vec<String> {
         self.net
@@ -212,6 +268,7 @@ impl<T: Real> Simulation<T> {
         self.rate_step.reset();
         let lanes = self.net.lanes;
         let seed = self.net.seed;
+        let lane_offset = self.net.lane_offset;
         let base_dir = self.net.base_dir.clone();
         for p in 0..self.net.populations.len() {
             let name = self.net.populations[p].name.clone();
@@ -223,6 +280,7 @@ impl<T: Real> Simulation<T> {
                 size,
                 lanes,
                 seed,
+                lane_offset,
                 &format!("initial current {name}"),
                 base_dir.as_deref(),
             )
@@ -271,6 +329,7 @@ impl<T: Real> Simulation<T> {
                     size,
                     lanes,
                     seed,
+                    lane_offset,
                     &format!("initial rate {name}"),
                     base_dir.as_deref(),
                 )
@@ -323,12 +382,39 @@ impl<T: Real> Simulation<T> {
         &mut self,
         on_step: &mut (dyn FnMut(u64, u64) -> std::ops::ControlFlow<()> + Send),
     ) -> Result<Results, Box<Diverged>> {
-        let started = Instant::now();
+        self.begin_run();
+        let outcome = self.continue_run(u64::MAX, on_step);
+        self.end_run(outcome)
+    }
+
+    /// Start a run from the current state: clear and allocate the recordings. Then
+    /// [`Simulation::continue_run`] steps it (in pieces, e.g. between checkpoints) and
+    /// [`Simulation::end_run`] returns its results; [`Simulation::run_with`] is the three in one.
+    pub fn begin_run(&mut self) {
         for recorder in &mut self.net.recorders {
             recorder.allocate();
         }
+        self.run_first = self.step;
+        self.run_seconds = 0.0;
+    }
+
+    /// Steps of the current run done so far.
+    pub fn run_steps_done(&self) -> u64 {
+        self.step - self.run_first
+    }
+
+    /// Step the current run until `until` of its steps are done (or its end). `Ok(true)` once the
+    /// run is complete; an error names a divergence, a failed stream, or an interruption by
+    /// `on_step`.
+    pub fn continue_run(
+        &mut self,
+        until: u64,
+        on_step: &mut (dyn FnMut(u64, u64) -> std::ops::ControlFlow<()> + Send),
+    ) -> Result<bool, String> {
+        let started = Instant::now();
         let total = self.total_steps();
-        let first = self.step;
+        let first = self.run_first;
+        let end = first + total.min(until);
         let transient = self.net.transient_steps;
         let pool = std::mem::replace(
             &mut self.pool,
@@ -338,11 +424,14 @@ impl<T: Real> Simulation<T> {
                 .unwrap(),
         );
         let outcome = pool.install(|| -> Result<(), String> {
-            while self.step < first + total {
+            while self.step < end {
                 self.step_once(&pool)?;
                 let done = self.step - first;
                 if done > transient {
                     self.observe((done - transient - 1) as usize);
+                    if let Some(message) = self.sink_error() {
+                        return Err(message);
+                    }
                 }
                 if on_step(done, total).is_break() {
                     return Err(format!("interrupted at step {done} of {total}"));
@@ -351,11 +440,26 @@ impl<T: Real> Simulation<T> {
             Ok(())
         });
         self.pool = pool;
-        let run_seconds = started.elapsed().as_secs_f64();
+        self.run_seconds += started.elapsed().as_secs_f64();
+        outcome.map(|()| self.step - first >= total)
+    }
+
+    /// The results of the current run, complete or not (`outcome` of the last
+    /// [`Simulation::continue_run`]).
+    pub fn end_run(&mut self, outcome: Result<bool, String>) -> Result<Results, Box<Diverged>> {
+        let outcome = match outcome {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(format!(
+                "stopped at step {} of {}",
+                self.run_steps_done(),
+                self.total_steps()
+            )),
+            Err(message) => Err(message),
+        };
         let results = self.results(
             outcome.is_ok(),
             outcome.as_ref().err().cloned(),
-            run_seconds,
+            self.run_seconds,
         );
         match outcome {
             Ok(()) => Ok(results),
@@ -364,6 +468,19 @@ impl<T: Real> Simulation<T> {
                 results: Box::new(results),
             })),
         }
+    }
+
+    /// The first error of a streamed recording's sink, as a message.
+    fn sink_error(&self) -> Option<String> {
+        self.net.recorders.iter().find_map(|r| {
+            r.sink_error().map(|e| {
+                format!(
+                    "writing the streamed recording `{}.{}`: {e}",
+                    r.population_name,
+                    r.variable.name()
+                )
+            })
+        })
     }
 
     fn observe(&mut self, step: usize) {
@@ -496,6 +613,7 @@ fn initial_values<T: Real>(
     size: usize,
     lanes: usize,
     seed: u64,
+    lane_offset: u64,
     purpose: &str,
     base_dir: Option<&Path>,
 ) -> Result<Vec<T>, String> {
@@ -510,8 +628,10 @@ fn initial_values<T: Real>(
             InitialValue::Gaussian { mean, std } => {
                 for n in 0..size {
                     // One counter row per (lane, neuron), independent of the lane count: lane 0
-                    // starts as a single-lane run with the same seed does.
-                    let mut rng = CounterRng::new(seed, stream, ((l as u64) << 32) | n as u64);
+                    // starts as a single-lane run with the same seed does (and lane `l` of a
+                    // run with `lane_offset` as lane `lane_offset + l` of a wider one).
+                    let lane = lane_offset + l as u64;
+                    let mut rng = CounterRng::new(seed, stream, (lane << 32) | n as u64);
                     values[n * lanes + l] = T::from_f64(mean + std * rng.next_normal());
                 }
             }
@@ -571,6 +691,28 @@ impl AnySimulation {
     ) -> Result<Results, Box<Diverged>> {
         any!(self, s => s.run_with(on_step))
     }
+    pub fn begin_run(&mut self) {
+        any!(self, s => s.begin_run())
+    }
+    pub fn continue_run(
+        &mut self,
+        until: u64,
+        on_step: &mut (dyn FnMut(u64, u64) -> std::ops::ControlFlow<()> + Send),
+    ) -> Result<bool, String> {
+        any!(self, s => s.continue_run(until, on_step))
+    }
+    pub fn end_run(&mut self, outcome: Result<bool, String>) -> Result<Results, Box<Diverged>> {
+        any!(self, s => s.end_run(outcome))
+    }
+    pub fn run_steps_done(&self) -> u64 {
+        any!(self, s => s.run_steps_done())
+    }
+    pub fn checkpoint(&mut self) -> Vec<NamedArray> {
+        any!(self, s => s.checkpoint())
+    }
+    pub fn restore(&mut self, arrays: &[NamedArray]) -> Result<(), String> {
+        any!(self, s => s.restore(arrays))
+    }
     pub fn advance(&mut self, steps: u64) -> Result<(), String> {
         any!(self, s => s.advance(steps))
     }
@@ -606,6 +748,12 @@ impl AnySimulation {
     }
     pub fn describe_operators(&self) -> Vec<String> {
         any!(self, s => s.describe_operators())
+    }
+    pub fn recordings(&self) -> Vec<Recording> {
+        any!(self, s => s.recordings())
+    }
+    pub fn stream(&mut self, name: &str, sink: Box<dyn FrameSink>) -> bool {
+        any!(self, s => s.stream(name, sink))
     }
 }
 

@@ -43,6 +43,11 @@ pub struct NetworkSpec {
     /// Parameters that take a different value in each lane: key path → values (one per lane).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub sweep: IndexMap<String, SweepValues>,
+    /// Index of the first lane in the random streams (initial states, noise, Poisson counts, random
+    /// phases): lane `l` draws what lane `lane_offset + l` of a wider run draws. Set by sweep
+    /// shards, so that a shard's lanes equal the same lanes of the unsharded run.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lane_offset: u64,
     /// Populations, in the order their neurons are laid out.
     pub populations: IndexMap<String, PopulationSpec>,
     /// Projections (couplings) between populations, by name.
@@ -57,6 +62,10 @@ pub struct NetworkSpec {
     /// The neuroxide version that resolved this spec (written into `spec.yaml`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 /// Floating-point precision of a run.

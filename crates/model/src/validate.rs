@@ -19,6 +19,19 @@ pub fn validate(spec: &NetworkSpec, base_dir: Option<&Path>) -> Result<(), SpecE
         // Lane expansion checks the sweep keys and lists; validate every lane's values too.
         match paths::lane_specs(spec) {
             Ok(lanes) => {
+                // Poisson counters hold the lane in 16 bits.
+                let end = spec.lane_offset + lanes.len() as u64;
+                if spec.lane_offset > 0 && end > 1 << 16 {
+                    v.errors.push(SpecError::invalid(
+                        "lane_offset",
+                        spec.lane_offset.to_string(),
+                        format!(
+                            "lane_offset + lanes ≤ 65536 (the random streams index lanes in 16 \
+                             bits); got lane_offset + {} lanes = {end}",
+                            lanes.len()
+                        ),
+                    ));
+                }
                 if !spec.sweep.is_empty() {
                     for lane in &lanes {
                         v.network(lane);

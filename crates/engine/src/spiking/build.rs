@@ -46,6 +46,7 @@ pub(crate) fn lower_spiking<T: Real>(
     let dt = spec.dt.ms();
     let mut net = SpikingNetwork {
         lanes,
+        lane_offset: spec.lane_offset,
         dt_ms: dt,
         seed: spec.seed,
         ..Default::default()
@@ -169,6 +170,7 @@ pub(crate) fn lower_spiking<T: Real>(
         net.poisson.push(PoissonDrive {
             name: name.clone(),
             key: Philox4x32::new(spec.seed, stream_id(&format!("poisson {name}"), 0)),
+            lane_offset: spec.lane_offset as u32,
             mean: lane_specs
                 .iter()
                 .map(|s| {
@@ -609,6 +611,7 @@ fn spiking_projection<T: Real>(
 pub(crate) fn initial_state<T: Real>(
     population: &mut SpikingPopulation<T>,
     lanes: usize,
+    lane_offset: u64,
     seed: u64,
     base_dir: Option<&Path>,
 ) -> Result<(), (String, String)> {
@@ -644,7 +647,8 @@ pub(crate) fn initial_state<T: Real>(
                 _ => 0.0,
             };
             let setting = &params.initial[l][which];
-            let draw = |n: usize| CounterRng::new(seed, stream, ((l as u64) << 32) | n as u64);
+            let lane = lane_offset + l as u64;
+            let draw = |n: usize| CounterRng::new(seed, stream, (lane << 32) | n as u64);
             match setting {
                 None => (0..size).for_each(|n| values[n * lanes + l] = T::from_f64(rest)),
                 Some(SpikingInitial::Constant(c)) => {

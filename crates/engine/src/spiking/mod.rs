@@ -62,6 +62,8 @@ pub const TARGET_BLOCK: usize = 2048;
 #[derive(Debug, Default)]
 pub struct SpikingNetwork<T: Real> {
     pub lanes: usize,
+    /// Index of lane 0 in the random streams (the spec's `lane_offset`).
+    pub lane_offset: u64,
     pub dt_ms: f64,
     pub seed: u64,
     pub populations: Vec<SpikingPopulation<T>>,
@@ -161,6 +163,8 @@ pub struct SpikingProjection<T: Real> {
 pub struct PoissonDrive<T: Real> {
     pub name: String,
     pub key: Philox4x32,
+    /// Index of lane 0 in the counters (the spec's `lane_offset`).
+    pub lane_offset: u32,
     /// Per lane.
     pub mean: Vec<PoissonMean>,
     /// Per lane: the effect of one spike (signed, or a magnitude for conductances).
@@ -333,7 +337,7 @@ impl<T: Real> SpikingNetwork<T> {
     pub fn reset(&mut self, base_dir: Option<&std::path::Path>) -> Result<(), (String, String)> {
         let lanes = self.lanes;
         for population in &mut self.populations {
-            build::initial_state(population, lanes, self.seed, base_dir)?;
+            build::initial_state(population, lanes, self.lane_offset, self.seed, base_dir)?;
         }
         self.spikes = self
             .populations
@@ -513,8 +517,9 @@ fn update_block<T: Real>(
             let mean = &drive.mean[l];
             for r in (0..rows).step_by(2) {
                 let neuron = first + r;
+                let lane = drive.lane_offset + l as u32;
                 let (even, odd) =
-                    poisson::count_pair(&drive.key, mean, step, (neuron / 2) as u32, l as u32);
+                    poisson::count_pair(&drive.key, mean, step, (neuron / 2) as u32, lane);
                 effect[r * lanes + l] = T::from_f64(even as f64) * weight;
                 if r + 1 < rows {
                     effect[(r + 1) * lanes + l] = T::from_f64(odd as f64) * weight;
