@@ -343,6 +343,8 @@ class Results(Mapping):
                 neurons = np.arange(size)
             elif isinstance(selection, list):
                 neurons = np.asarray(selection, dtype=np.int64)
+            elif isinstance(selection, dict) and "list" in selection:
+                neurons = np.asarray(selection["list"], dtype=np.int64)
             elif isinstance(selection, dict) and "range" in selection:
                 neurons = np.arange(*selection["range"])
             else:
@@ -416,6 +418,30 @@ class Results(Mapping):
             if key.startswith("lane.") or (array.ndim == 1 and not self._is_time(key)):
                 columns[key] = np.repeat(array, frames)
         return pd.DataFrame(columns, index=index)
+
+    def to_nwb(
+        self,
+        path: str | os.PathLike[str],
+        lane: int = 0,
+        session_description: str | None = None,
+        identifier: str | None = None,
+        session_start_time: Any = None,
+    ) -> Path:
+        """Write lane ``lane`` as an NWB file (:func:`neuroxide.nwb.write`): spikes in the
+        ``units`` table (one row per neuron of each spiking population with recorded spikes,
+        ``spike_times`` in seconds on the clock of ``t``, ``population`` and ``index`` columns),
+        rates and states as ``TimeSeries`` in ``acquisition`` named ``<population>.<variable>``.
+        Needs pynwb (``pip install pynwb``). Returns the path::
+
+            results = neuroxide.load("examples/brunel.yaml", duration="200 ms").run()
+            results.to_nwb("brunel.nwb")
+            from pynwb import NWBHDF5IO
+            units = NWBHDF5IO("brunel.nwb", "r").read().units.to_dataframe()
+        """
+        from .nwb import write
+
+        return write(self, path, lane=lane, session_description=session_description,
+                     identifier=identifier, session_start_time=session_start_time)
 
     def __repr__(self) -> str:
         s = self.summary
