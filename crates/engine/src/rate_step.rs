@@ -507,7 +507,11 @@ fn update_tile<T: Real, const W: usize>(
         let mu = acc[k];
         let r = ra[k] * rate[k] + rb[k] * phi(mu, th[k], gain[k]);
         next[k] = r;
-        ok &= (r - r) == T::ZERO && (mu - mu) == T::ZERO;
+        // x − x is 0 for finite x and NaN otherwise: a branch-free finiteness test.
+        #[allow(clippy::eq_op)]
+        {
+            ok &= (r - r) == T::ZERO && (mu - mu) == T::ZERO;
+        }
     }
     ok
 }
