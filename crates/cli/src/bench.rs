@@ -8,6 +8,19 @@
 //! a fraction of what a STREAM-style triad reaches in the same process on the same number of
 //! threads. Peak resident memory is read from `/proc/self/status` (`VmHWM`).
 //!
+//! # Spiking workloads
+//!
+//! A model with spiking populations is timed differently: after the build it runs its whole
+//! duration (transient included) with [`AnySimulation::run`], recording its monitors as the
+//! peers' spike recorders do (the bench files record spikes only), with no warm-up step; the
+//! `--steps` option does not apply (shorten the run with `--set duration=100ms`). The report
+//! gives, besides build and simulation time, the spikes and mean rate of every spiking
+//! population (spikes ÷ (neurons × lanes × simulated seconds), transient included) and the
+//! *synaptic events*: for every spike delivered through a spiking projection, the number of
+//! synapses it reaches there — summed over projections, a spike of a neuron with out-degree `k`
+//! counts `k` events (external Poisson inputs are not counted: they are drawn per target, not
+//! delivered through synapses). Events per second = events ÷ simulation wall time.
+//!
 //! # Bytes moved per step
 //!
 //! The estimate is the sum of
@@ -44,14 +57,16 @@ use std::time::Instant;
 #[derive(clap::Args)]
 pub struct BenchArgs {
     /// Model files to benchmark; none: the standard suite (`bench/w3_balanced.yaml` at 1 lane,
-    /// `bench/w3_balanced_10.yaml` at 10 lanes, `bench/w3_ring.yaml` at 400 lanes).
+    /// `bench/w3_balanced_10.yaml` at 10 lanes, `bench/w3_ring.yaml` at 400 lanes,
+    /// `bench/w1_brunel.yaml` and `bench/w2_coba.yaml`, 1 s each).
     pub files: Vec<PathBuf>,
     /// Worker threads (default: the model's `threads`, then `RAYON_NUM_THREADS`, then all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Steps timed per workload (after one warm-up step).
-    #[arg(long, default_value_t = 1000)]
-    pub steps: u64,
+    /// Steps timed per rate workload (after one warm-up step; default 1000). Spiking workloads
+    /// run their whole duration instead (`--set duration=...` to change it).
+    #[arg(long)]
+    pub steps: Option<u64>,
     /// Override the number of lanes of every workload (as `--set lanes=N`).
     #[arg(long)]
     pub lanes: Option<usize>,
@@ -70,7 +85,16 @@ pub struct BenchArgs {
 }
 
 /// The standard suite, relative to the `bench/` folder.
-const SUITE: [&str; 3] = ["w3_balanced.yaml", "w3_balanced_10.yaml", "w3_ring.yaml"];
+const SUITE: [&str; 5] = [
+    "w3_balanced.yaml",
+    "w3_balanced_10.yaml",
+    "w3_ring.yaml",
+    "w1_brunel.yaml",
+    "w2_coba.yaml",
+];
+
+/// Default timed steps of a rate workload.
+const DEFAULT_STEPS: u64 = 1000;
 
 /// Best-of runs of the triad.
 const TRIAD_REPEATS: usize = 5;
@@ -93,6 +117,31 @@ struct Measurement {
     triad_bytes_per_second: Option<f64>,
     peak_rss_bytes: Option<u64>,
     operators: Vec<String>,
+    /// Spiking workloads only.
+    spiking: Option<SpikingFigures>,
+}
+
+/// What a spiking workload reports besides its timings.
+struct SpikingFigures {
+    /// Simulated time, seconds (transient included).
+    simulated_seconds: f64,
+    /// (population, neurons, spikes) over all lanes.
+    spikes: Vec<(String, usize, u64)>,
+    /// Synaptic events (see the module docs).
+    events: u64,
+}
+
+impl SpikingFigures {
+    /// Mean rate of each population in Hz.
+    fn rates(&self, lanes: usize) -> Vec<(String, f64)> {
+        self.spikes
+            .iter()
+            .map(|(name, size, count)| {
+                let neuron_seconds = (*size * lanes) as f64 * self.simulated_seconds;
+                (name.clone(), *count as f64 / neuron_seconds.max(1e-300))
+            })
+            .collect()
+    }
 }
 
 impl Measurement {
@@ -121,8 +170,14 @@ impl Measurement {
             .map(|triad| self.achieved_bytes_per_second() / triad)
     }
 
+    fn events_per_second(&self) -> Option<f64> {
+        self.spiking
+            .as_ref()
+            .map(|s| s.events as f64 / self.run_seconds.max(1e-12))
+    }
+
     fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut value = serde_json::json!({
             "workload": self.label,
             "file": self.file.display().to_string(),
             "version": neuroxide_model::VERSION,
@@ -147,13 +202,51 @@ impl Measurement {
             "peak_rss_bytes": self.peak_rss_bytes,
             "peak_rss_mb": self.peak_rss_bytes.map(|b| b as f64 / 1e6),
             "operators": self.operators,
-        })
+            "spiking": self.spiking.is_some(),
+        });
+        if let Some(spiking) = &self.spiking {
+            let object = value.as_object_mut().expect("an object");
+            object.insert(
+                "simulated_s".into(),
+                serde_json::json!(spiking.simulated_seconds),
+            );
+            object.insert(
+                "realtime_factor".into(),
+                serde_json::json!(self.run_seconds / spiking.simulated_seconds.max(1e-12)),
+            );
+            object.insert(
+                "spikes".into(),
+                serde_json::Value::Object(
+                    spiking
+                        .spikes
+                        .iter()
+                        .map(|(name, _, count)| (name.clone(), serde_json::json!(count)))
+                        .collect(),
+                ),
+            );
+            object.insert(
+                "rates_hz".into(),
+                serde_json::Value::Object(
+                    spiking
+                        .rates(self.lanes)
+                        .into_iter()
+                        .map(|(name, rate)| (name, serde_json::json!(rate)))
+                        .collect(),
+                ),
+            );
+            object.insert("synaptic_events".into(), serde_json::json!(spiking.events));
+            object.insert(
+                "synaptic_events_per_s".into(),
+                serde_json::json!(self.events_per_second()),
+            );
+        }
+        value
     }
 }
 
 /// Run `neuroxide bench`.
 pub fn bench(args: &BenchArgs) -> Result<()> {
-    if args.steps == 0 {
+    if args.steps == Some(0) {
         bail!("--steps must be at least 1");
     }
     let files = if args.files.is_empty() {
@@ -209,19 +302,47 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             file,
             model,
             *threads,
-            args.steps,
+            args.steps.unwrap_or(DEFAULT_STEPS),
             triads.get(threads).copied(),
         )?;
-        eprintln!(
-            "{}: {:.3} ms/step, {:.0} steps/s ({} lane{}, {} thread{})",
-            m.label,
-            m.ms_per_step(),
-            m.steps_per_second(),
-            m.lanes,
-            plural(m.lanes),
-            m.threads,
-            plural(m.threads)
-        );
+        if let Some(spiking) = &m.spiking {
+            if args.steps.is_some() {
+                eprintln!(
+                    "note: {} is a spiking model: it runs its duration ({} steps), not --steps",
+                    file.display(),
+                    m.steps
+                );
+            }
+            let rates: Vec<String> = spiking
+                .rates(m.lanes)
+                .iter()
+                .map(|(name, rate)| format!("{name} {rate:.2} Hz"))
+                .collect();
+            eprintln!(
+                "{}: build {:.2} s, {:.3} s for {:.3} s simulated, {:.3e} synaptic events/s, {} ({} lane{}, {} thread{})",
+                m.label,
+                m.build_seconds,
+                m.run_seconds,
+                spiking.simulated_seconds,
+                m.events_per_second().unwrap_or(0.0),
+                rates.join(", "),
+                m.lanes,
+                plural(m.lanes),
+                m.threads,
+                plural(m.threads)
+            );
+        } else {
+            eprintln!(
+                "{}: {:.3} ms/step, {:.0} steps/s ({} lane{}, {} thread{})",
+                m.label,
+                m.ms_per_step(),
+                m.steps_per_second(),
+                m.lanes,
+                plural(m.lanes),
+                m.threads,
+                plural(m.threads)
+            );
+        }
         measurements.push(m);
     }
     drop(pools);
@@ -275,14 +396,32 @@ fn measure(
     let mut sim = AnySimulation::build(spec, &options)
         .map_err(|errors| anyhow!("{}", model.locate_all(errors)))?;
     let build_seconds = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    sim.advance(1)
-        .map_err(|e| anyhow!("{}: warm-up step: {e}", file.display()))?;
-    let warmup_seconds = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    sim.advance(steps)
-        .map_err(|e| anyhow!("{}: {e}", file.display()))?;
-    let run_seconds = started.elapsed().as_secs_f64();
+    let spiking_model = sim.has_spiking();
+    let (steps, warmup_seconds, run_seconds) = if spiking_model {
+        // The whole duration, recording the model's monitors (see the module docs).
+        let steps = sim.total_steps();
+        let started = Instant::now();
+        let results = sim
+            .run()
+            .map_err(|e| anyhow!("{}: {}", file.display(), e.message))?;
+        let run_seconds = started.elapsed().as_secs_f64();
+        drop(results);
+        (steps, 0.0, run_seconds)
+    } else {
+        let started = Instant::now();
+        sim.advance(1)
+            .map_err(|e| anyhow!("{}: warm-up step: {e}", file.display()))?;
+        let warmup_seconds = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        sim.advance(steps)
+            .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+        (steps, warmup_seconds, started.elapsed().as_secs_f64())
+    };
+    let spiking = spiking_model.then(|| SpikingFigures {
+        simulated_seconds: steps as f64 * spec.dt.ms() * 1e-3,
+        spikes: sim.spike_counts(),
+        events: sim.synaptic_events(),
+    });
     let name = spec.name.clone().unwrap_or_else(|| {
         file.file_stem()
             .map_or("model".into(), |s| s.to_string_lossy().into_owned())
@@ -308,6 +447,7 @@ fn measure(
         triad_bytes_per_second: triad,
         peak_rss_bytes: peak_rss(),
         operators: sim.describe_operators(),
+        spiking,
     })
 }
 
@@ -398,6 +538,52 @@ fn reset_peak_rss() -> bool {
 }
 
 fn print_table(measurements: &[Measurement]) {
+    let (spiking, rate): (Vec<&Measurement>, Vec<&Measurement>) =
+        measurements.iter().partition(|m| m.spiking.is_some());
+    if !rate.is_empty() {
+        print_rate_table(&rate);
+    }
+    if !spiking.is_empty() {
+        if !rate.is_empty() {
+            println!();
+        }
+        print_spiking_table(&spiking);
+    }
+}
+
+/// Print rows under a header, the first column left-aligned and the others right-aligned.
+fn print_aligned(header: &[&str], rows: Vec<Vec<String>>) {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([header[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(c, s)| {
+                let pad = widths[c].saturating_sub(s.chars().count());
+                if c == 0 {
+                    format!("{s}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{s}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.iter().map(|s| s.to_string()).collect());
+    for row in rows {
+        line(row);
+    }
+}
+
+fn print_rate_table(measurements: &[&Measurement]) {
     let header = [
         "workload",
         "lanes",
@@ -431,41 +617,65 @@ fn print_table(measurements: &[Measurement]) {
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain([header[c].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<String>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                let pad = widths[c].saturating_sub(s.chars().count());
-                if c == 0 {
-                    format!("{s}{}", " ".repeat(pad))
-                } else {
-                    format!("{}{s}", " ".repeat(pad))
-                }
-            })
-            .collect();
-        println!("{}", padded.join("  ").trim_end());
-    };
-    line(header.iter().map(|s| s.to_string()).collect());
-    for row in rows {
-        line(row);
-    }
-    if let Some(triad) = measurements.iter().find_map(|m| m.triad_bytes_per_second) {
+    print_aligned(&header, rows);
+    if let Some(m) = measurements
+        .iter()
+        .find(|m| m.triad_bytes_per_second.is_some())
+    {
         println!(
             "GB/s: estimated bytes moved per step × steps/s; of BW: that over the triad's {:.2} GB/s ({} threads)",
-            triad / 1e9,
-            measurements[0].threads
+            m.triad_bytes_per_second.unwrap_or(0.0) / 1e9,
+            m.threads
         );
     }
+}
+
+fn print_spiking_table(measurements: &[&Measurement]) {
+    let header = [
+        "workload",
+        "lanes",
+        "thr",
+        "synapses",
+        "build s",
+        "sim s",
+        "simulated s",
+        "× realtime",
+        "spikes",
+        "rates Hz",
+        "syn events/s",
+        "peak MB",
+    ];
+    let rows: Vec<Vec<String>> = measurements
+        .iter()
+        .filter_map(|m| m.spiking.as_ref().map(|s| (m, s)))
+        .map(|(m, s)| {
+            let rates: Vec<String> = s
+                .rates(m.lanes)
+                .iter()
+                .map(|(name, rate)| format!("{name} {rate:.2}"))
+                .collect();
+            vec![
+                m.label.clone(),
+                m.lanes.to_string(),
+                m.threads.to_string(),
+                m.synapses.to_string(),
+                format!("{:.2}", m.build_seconds),
+                format!("{:.3}", m.run_seconds),
+                format!("{:.3}", s.simulated_seconds),
+                format!("{:.2}", m.run_seconds / s.simulated_seconds.max(1e-12)),
+                s.spikes.iter().map(|(_, _, c)| c).sum::<u64>().to_string(),
+                rates.join(", "),
+                format!("{:.3e}", m.events_per_second().unwrap_or(0.0)),
+                m.peak_rss_bytes
+                    .map_or("-".into(), |b| format!("{:.0}", b as f64 / 1e6)),
+            ]
+        })
+        .collect();
+    print_aligned(&header, rows);
+    println!(
+        "sim s: wall clock of the run (recording its monitors); × realtime: sim s per simulated s; \
+         syn events/s: synapses reached by delivered spikes per wall-clock second"
+    );
 }
 
 #[cfg(test)]
@@ -499,7 +709,7 @@ mod tests {
     #[test]
     fn the_suite_files_load_and_build() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench");
-        for (file, lanes) in SUITE.iter().zip([1, 10, 400]) {
+        for (file, lanes) in SUITE.iter().zip([1, 10, 400, 1, 1]) {
             let model =
                 ModelFile::load(&dir.join(file), &[]).unwrap_or_else(|e| panic!("{file}: {e}"));
             let options = BuildOptions {

@@ -31,6 +31,13 @@ pub enum InputKind<T: Real> {
         omega: f64,
         phase: f64,
     },
+    /// The same value for every neuron, per lane and step: `values[lane * steps + (step −
+    /// first)]` for steps `first..first + steps` (cnsproject's random step current).
+    PerStep {
+        values: Vec<T>,
+        first: u64,
+        steps: usize,
+    },
     /// A time series: `values[(lane_or_0 * steps + step) * neurons + neuron]`.
     Series {
         values: Vec<T>,
@@ -114,6 +121,23 @@ impl<T: Real> Input<T> {
                 for row in out.chunks_exact_mut(lanes) {
                     for l in 0..lanes {
                         row[l] += offset[l] + amplitude[l] * sine;
+                    }
+                }
+            }
+            InputKind::PerStep {
+                values,
+                first,
+                steps,
+            } => {
+                let Some(at) = step.checked_sub(*first).map(|s| s as usize) else {
+                    return;
+                };
+                if at >= *steps {
+                    return;
+                }
+                for row in out.chunks_exact_mut(lanes) {
+                    for (l, o) in row.iter_mut().enumerate() {
+                        *o += values[l * steps + at];
                     }
                 }
             }

@@ -502,15 +502,60 @@ pub fn lower<T: Real>(
             continue; // lowered with the spiking populations
         }
         let size = spec.populations[target].size;
-        let first_step = input
+        let mut first_step = input
             .start
             .map_or(0, |t| steps_of(t.ms() + spec.transient.ms(), dt));
-        let last_step = input
+        let mut last_step = input
             .stop
             .map_or(u64::MAX, |t| steps_of(t.ms() + spec.transient.ms(), dt));
+        if let Some(step) = &input.two_way_step {
+            // Validated: no start/stop besides on/off.
+            first_step = steps_of(step.on.ms() + spec.transient.ms(), dt);
+            last_step = steps_of(step.off.ms() + spec.transient.ms(), dt);
+        }
         let lane_input = |s: &NetworkSpec| s.inputs[name].clone();
         let kind = if input.constant.is_some() {
             InputKind::Constant(per_lane(&|s| lane_input(s).constant.unwrap()))
+        } else if input.two_way_step.is_some() {
+            InputKind::Constant(per_lane(&|s| lane_input(s).two_way_step.unwrap().amplitude))
+        } else if let Some(random) = &input.random_step {
+            let end = last_step.min(total_steps);
+            let width = steps_of(random.width.ms(), dt).max(1);
+            if first_step + width > end {
+                return Err(err(
+                    at("random_step.width"),
+                    format!(
+                        "a pulse width of {} fits in no window of {} steps (the input's active range at dt = {})",
+                        random.width,
+                        end.saturating_sub(first_step),
+                        spec.dt
+                    ),
+                ));
+            }
+            // cnsproject: onsets drawn among the steps that leave room for a whole pulse, sorted
+            // and deduplicated, each pulse with an amplitude uniform in [0, amplitude), later
+            // pulses overwriting earlier ones.
+            let span = (end - width - first_step + 1).min(u32::MAX as u64) as u32;
+            let steps = (end - first_step) as usize;
+            let stream = stream_id(&format!("random step {name}"), 0);
+            let mut values = vec![T::ZERO; lanes * steps];
+            for (l, lane_spec) in lane_specs.iter().enumerate() {
+                let r = lane_input(lane_spec).random_step.unwrap();
+                let mut rng = CounterRng::new(spec.seed, stream, l as u64);
+                let mut onsets: Vec<u32> = (0..r.pulses).map(|_| rng.next_below(span)).collect();
+                onsets.sort_unstable();
+                onsets.dedup();
+                for onset in onsets {
+                    let amplitude = T::from_f64(r.amplitude * rng.next_f64());
+                    let onset = onset as usize;
+                    values[l * steps + onset..l * steps + onset + width as usize].fill(amplitude);
+                }
+            }
+            InputKind::PerStep {
+                values,
+                first: first_step,
+                steps,
+            }
         } else if input.balanced.is_some() {
             InputKind::Constant(per_lane(&|s| {
                 let b = lane_input(s).balanced.unwrap();
@@ -667,8 +712,8 @@ pub fn lower<T: Real>(
     };
     let mut recorders = Vec::new();
     for (i, monitor) in monitors.iter().enumerate() {
-        if monitor.variable == Variable::Spikes {
-            continue; // a spike monitor of the spiking part
+        if matches!(monitor.variable, Variable::Spikes | Variable::MeanRate) {
+            continue; // spike monitors and summaries of the spiking part
         }
         let spec_index = spec
             .populations

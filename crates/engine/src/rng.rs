@@ -98,6 +98,67 @@ impl Philox4x32 {
     }
 }
 
+/// Blocks computed together by [`Philox4x32::blocks`].
+pub const PHILOX_BATCH: usize = 8;
+
+impl Philox4x32 {
+    /// [`Philox4x32::block`] of [`PHILOX_BATCH`] counters at once, with the words laid out
+    /// lane-wise so that the compiler can run the rounds on vector registers (256-bit ones where
+    /// the CPU has AVX2, detected at run time). Integer arithmetic only, so bitwise equal to
+    /// calling `block` on each counter on every CPU (tested).
+    #[inline]
+    pub fn blocks(&self, counters: &[[u32; 4]; PHILOX_BATCH]) -> [[u32; 4]; PHILOX_BATCH] {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { self.blocks_avx2(counters) };
+        }
+        self.blocks_portable(counters)
+    }
+
+    /// [`Philox4x32::blocks_portable`] compiled for AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn blocks_avx2(&self, counters: &[[u32; 4]; PHILOX_BATCH]) -> [[u32; 4]; PHILOX_BATCH] {
+        self.blocks_portable(counters)
+    }
+
+    /// The batched rounds for the baseline instruction set.
+    #[inline(always)]
+    fn blocks_portable(&self, counters: &[[u32; 4]; PHILOX_BATCH]) -> [[u32; 4]; PHILOX_BATCH] {
+        let mut x = [[0u32; PHILOX_BATCH]; 4];
+        for (i, c) in counters.iter().enumerate() {
+            for w in 0..4 {
+                x[w][i] = c[w];
+            }
+        }
+        let mut key = self.key;
+        for round in 0..10 {
+            if round > 0 {
+                key[0] = key[0].wrapping_add(PHILOX_W0);
+                key[1] = key[1].wrapping_add(PHILOX_W1);
+            }
+            let mut next = [[0u32; PHILOX_BATCH]; 4];
+            for i in 0..PHILOX_BATCH {
+                let p0 = u64::from(PHILOX_M0) * u64::from(x[0][i]);
+                let p1 = u64::from(PHILOX_M1) * u64::from(x[2][i]);
+                next[0][i] = ((p1 >> 32) as u32) ^ x[1][i] ^ key[0];
+                next[1][i] = p1 as u32;
+                next[2][i] = ((p0 >> 32) as u32) ^ x[3][i] ^ key[1];
+                next[3][i] = p0 as u32;
+            }
+            x = next;
+        }
+        let mut out = [[0u32; 4]; PHILOX_BATCH];
+        for (i, o) in out.iter_mut().enumerate() {
+            for w in 0..4 {
+                o[w] = x[w][i];
+            }
+        }
+        out
+    }
+}
+
 /// A stable 64-bit stream number for a `purpose` (e.g. `"noise"`, `"conn"`, `"init"`) and an
 /// `index` (projection, population, lane, ...).
 ///
@@ -126,7 +187,8 @@ const TWO_POW_M23: f32 = 1.0 / 8_388_608.0;
 #[inline(always)]
 pub fn unit_open(a: u32, b: u32) -> f64 {
     let bits = (u64::from(a) << 32) | u64::from(b);
-    ((bits >> 12) as f64 + 0.5) * TWO_POW_M52
+    // Below 2⁵², so the signed conversion (one instruction) gives the same value as the unsigned.
+    (((bits >> 12) as i64) as f64 + 0.5) * TWO_POW_M52
 }
 
 /// A uniform `f32` in the open interval (0, 1) from one 32-bit word: `((a >> 9) + 1/2) · 2⁻²³`.

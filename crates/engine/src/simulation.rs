@@ -211,6 +211,24 @@ impl<T: Real> Simulation<T> {
             .collect()
     }
 
+    /// Spikes emitted by each spiking population since the last reset, all lanes together:
+    /// (population, size, spikes), in layout order.
+    pub fn spike_counts(&self) -> Vec<(String, usize, u64)> {
+        let spiking = &self.net.spiking;
+        spiking
+            .populations
+            .iter()
+            .enumerate()
+            .map(|(p, pop)| {
+                (
+                    pop.params.name.clone(),
+                    pop.params.size,
+                    spiking.emitted.get(p).copied().unwrap_or(0),
+                )
+            })
+            .collect()
+    }
+
     /// Send the per-neuron frames of recording `name` (see [`Simulation::recordings`]) to
     /// `sink` instead of memory, from the next run on: the results then lack that array, and
     /// [`Simulation::recording_bytes`] no longer counts it. False if there is no such recording.
@@ -225,6 +243,19 @@ impl<T: Real> Simulation<T> {
             }
             None => false,
         }
+    }
+
+    /// Synaptic events since the last reset, all lanes together: for every spike delivered
+    /// through a spiking projection, the number of synapses it reaches there (so a spike of a
+    /// neuron with out-degree `k` summed over projections counts `k` events). External Poisson
+    /// inputs are not counted.
+    pub fn synaptic_events(&self) -> u64 {
+        self.net.spiking.events
+    }
+
+    /// Whether the network has spiking populations.
+    pub fn has_spiking(&self) -> bool {
+        !self.net.spiking.is_empty()
     }
 
     /// One line per projection: name, operator and synapse count.
@@ -588,6 +619,27 @@ impl<T: Real> Simulation<T> {
                 data: ArrayData::I64(monitor.rows.clone()),
             });
         }
+        let recorded = self.step.saturating_sub(self.net.transient_steps) as usize;
+        for summary in &self.net.spiking.rate_summaries {
+            let lanes = self.net.lanes;
+            let rates = summary.rates(recorded, self.net.dt_ms);
+            if summary.mean {
+                let means = rates
+                    .chunks(summary.size.max(1))
+                    .map(|lane| lane.iter().sum::<f64>() / summary.size.max(1) as f64)
+                    .collect();
+                arrays.push(NamedArray {
+                    name: format!("{}.mean_rate_mean", summary.name),
+                    shape: vec![lanes],
+                    data: ArrayData::F64(means),
+                });
+            }
+            arrays.push(NamedArray {
+                name: format!("{}.mean_rate", summary.name),
+                shape: vec![lanes, summary.size],
+                data: ArrayData::F64(rates),
+            });
+        }
         Results {
             arrays,
             spec: self.spec.clone(),
@@ -754,6 +806,15 @@ impl AnySimulation {
     }
     pub fn stream(&mut self, name: &str, sink: Box<dyn FrameSink>) -> bool {
         any!(self, s => s.stream(name, sink))
+    }
+    pub fn spike_counts(&self) -> Vec<(String, usize, u64)> {
+        any!(self, s => s.spike_counts())
+    }
+    pub fn synaptic_events(&self) -> u64 {
+        any!(self, s => s.synaptic_events())
+    }
+    pub fn has_spiking(&self) -> bool {
+        any!(self, s => s.has_spiking())
     }
 }
 

@@ -123,3 +123,35 @@ fn a_checkpoint_of_another_model_is_refused_naming_the_array() {
         "{error}"
     );
 }
+
+/// Spike traces, mean-rate summaries and a shared Poisson source population are state too.
+const SPIKING_EXTRAS: &str = "
+dt: 0.1 ms
+duration: 30 ms
+seed: 8
+populations:
+  P: {size: 200, model: poisson, neuron: {rate: 20 Hz}}
+  E:
+    size: 100
+    model: lif_psc_exp
+    trace: {tau: 5 ms, scale: 1.0, additive: true}
+    initial: {v: random}
+projections:
+  PE: {pre: P, post: E, rule: {fixed_in_degree: {k: 50}}, weight: 300.0}
+  EE: {pre: E, post: E, rule: {fixed_in_degree: {k: 10}}, weight: 20.0, delay: 1 ms}
+monitors:
+  - {population: E, variable: spikes}
+  - {population: E, variable: trace, every: 1 ms, neurons: {list: [0, 1, 2]}}
+  - {population: E, variable: mean_rate, start: 5 ms}
+";
+
+#[test]
+fn traces_summaries_and_poisson_sources_survive_a_checkpoint() {
+    let full = build(SPIKING_EXTRAS, &[], 2).run().unwrap();
+    let spikes = full.get("E.spikes").unwrap().shape[0];
+    assert!(spikes > 50, "the network fires ({spikes} spikes)");
+    for stop in [7, 120] {
+        let again = resumed(SPIKING_EXTRAS, stop);
+        assert_eq!(again.arrays, full.arrays, "stopped after {stop} steps");
+    }
+}

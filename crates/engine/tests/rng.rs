@@ -197,3 +197,24 @@ fn same_triple_same_sequence() {
     let [a, b, c, d] = key.block([11, 0, 4, 2]);
     assert_eq!(normals_for(&key, 11, 4, 2), normal_pair(a, b, c, d));
 }
+
+#[test]
+fn batched_philox_blocks_equal_single_blocks() {
+    use neuroxide::rng::PHILOX_BATCH;
+    for seed in [0u64, 1, 12345, u64::MAX] {
+        let key = Philox4x32::new(seed, 77);
+        let counters: [[u32; 4]; PHILOX_BATCH] = std::array::from_fn(|i| {
+            let i = i as u32;
+            [
+                i.wrapping_mul(0x9E37_79B9),
+                u32::MAX - i,
+                3 * i + 1,
+                i << 16,
+            ]
+        });
+        let batch = key.blocks(&counters);
+        for (c, b) in counters.iter().zip(&batch) {
+            assert_eq!(*b, key.block(*c), "seed {seed}, counter {c:?}");
+        }
+    }
+}

@@ -517,3 +517,372 @@ populations:
         "{m}"
     );
 }
+
+#[test]
+fn synaptic_events_count_the_synapses_each_delivered_spike_reaches() {
+    // A drives B through a fixed out-degree of 3 (EB) and C through all-to-all (4 targets):
+    // every spike of A delivered at the next step reaches 3 + 4 synapses; B and C project
+    // nowhere. Spikes of the last step are not delivered within the run.
+    let yaml = "
+dt: 0.1 ms
+duration: 50 ms
+lanes: 2
+sweep: {populations.A.neuron.i_e: [600, 900]}
+populations:
+  A: {size: 5, model: lif_psc_exp, neuron: {tau_m: 10 ms, c_m: 250 pF, e_l: -70 mV, v_th: -55 mV, v_reset: -70 mV, t_ref: 2 ms}}
+  B: {size: 10, model: lif_psc_exp}
+  C: {size: 4, model: lif_psc_exp}
+projections:
+  AB: {pre: A, post: B, rule: {fixed_out_degree: {k: 3}}, weight: 1.0}
+  AC: {pre: A, post: C, rule: all_to_all, weight: 1.0}
+monitors:
+  - {population: A, variable: spikes}
+";
+    let spec = load(yaml, &[]);
+    let options = BuildOptions {
+        threads: Some(2),
+        base_dir: None,
+    };
+    let mut sim = neuroxide::AnySimulation::build(&spec, &options).unwrap();
+    assert!(sim.has_spiking());
+    let results = sim.run().unwrap();
+    let rows = spikes(&results, "A");
+    let last = sim.total_steps() as i64 - 1;
+    let delivered = rows.iter().filter(|r| r[1] < last).count() as u64;
+    assert!(delivered > 20, "A fires: {delivered} spikes");
+    assert_eq!(sim.synaptic_events(), 7 * delivered);
+    let counts = sim.spike_counts();
+    assert_eq!(counts[0], ("A".to_string(), 5, rows.len() as u64));
+    assert_eq!((counts[1].2, counts[2].2), (0, 0));
+    sim.reset().unwrap();
+    assert_eq!(sim.synaptic_events(), 0);
+    assert_eq!(sim.spike_counts()[0].2, 0);
+}
+
+/// Values of a recorded per-neuron array `[lane][frame][neuron]`.
+fn series(results: &Results, name: &str, lane: usize, neuron: usize) -> Vec<f64> {
+    let array = results.get(name).unwrap_or_else(|| panic!("no {name}"));
+    (0..array.shape[1])
+        .map(|f| array.at(&[lane, f, neuron]))
+        .collect()
+}
+
+#[test]
+fn two_way_step_current_acts_between_on_and_off() {
+    // R I = τ_m/C_m · I = 10/250 · 100 = 4 mV, on [5, 15) ms: the exact LIF response.
+    let yaml = "
+dt: 0.1 ms
+duration: 30 ms
+precision: f64
+populations:
+  N:
+    size: 2
+    model: lif_psc_exp
+    neuron: {tau_m: 10 ms, c_m: 250 pF, e_l: -70 mV, v_th: -55 mV, v_reset: -70 mV}
+inputs:
+  pulse: {target: N, two_way_step: {amplitude: 100.0, on: 5 ms, off: 15 ms}}
+monitors:
+  - {population: N, variable: v, mean: false}
+";
+    let results = run(yaml, &[]);
+    let v = series(&results, "N.v", 0, 1);
+    let d = (-0.1f64 / 10.0).exp();
+    let mut expected = -70.0;
+    for (step, &value) in v.iter().enumerate() {
+        // The value after step `step`, whose current is on for steps 50..150.
+        let current = if (50..150).contains(&step) { 4.0 } else { 0.0 };
+        expected = -70.0 + (expected + 70.0) * d + current * (1.0 - d);
+        assert!(
+            (value - expected).abs() < 1e-9,
+            "step {step}: {value} vs {expected}"
+        );
+    }
+    assert_eq!(v[49], -70.0, "the step started early");
+    // 4 mV · (1 − e^{−1}) after 10 ms, the peak; then decaying.
+    assert!((v[149] + 70.0 - 4.0 * (1.0 - (-1.0f64).exp())).abs() < 1e-9);
+    assert!(
+        v[148] < v[149] && v[150] < v[149],
+        "on until 15 ms, then decaying"
+    );
+}
+
+#[test]
+fn random_step_pulses_have_the_width_and_random_amplitudes_and_onsets() {
+    // A rate unit without τ and with the identity transfer shows its input directly.
+    let yaml = "
+dt: 1 ms
+duration: 400 ms
+lanes: 200
+populations:
+  R: {size: 1, transfer: id}
+inputs:
+  kick: {target: R, random_step: {amplitude: 50.0, pulses: PULSES, width: 20 ms}, start: 100 ms, stop: 300 ms}
+monitors:
+  - {population: R, variable: rate, mean: false}
+";
+    // One pulse per lane: a single run of 20 steps inside [100, 300), amplitude in [0, 50).
+    let results = run(&yaml.replace("PULSES", "1"), &[]);
+    let (mut amplitudes, mut onsets) = (Vec::new(), Vec::new());
+    for lane in 0..200 {
+        let r = series(&results, "R.rate", lane, 0);
+        let on: Vec<usize> = (0..r.len()).filter(|&i| r[i] != 0.0).collect();
+        assert_eq!(on.len(), 20, "lane {lane}: {on:?}");
+        assert_eq!(on[19] - on[0], 19, "lane {lane}: one contiguous pulse");
+        assert!(on[0] >= 100 && on[19] < 300, "lane {lane}: {on:?}");
+        assert!(on.iter().all(|&i| r[i] == r[on[0]]));
+        assert!(r[on[0]] > 0.0 && r[on[0]] < 50.0);
+        amplitudes.push(r[on[0]]);
+        onsets.push(on[0] as f64);
+    }
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+    // Uniform amplitudes on [0, 50) and onsets on {100, ..., 280}: means within 5 σ.
+    let sigma_a = 50.0 / 12f64.sqrt() / 200f64.sqrt();
+    assert!(
+        (mean(&amplitudes) - 25.0).abs() < 5.0 * sigma_a,
+        "{}",
+        mean(&amplitudes)
+    );
+    let sigma_o = 181.0 / 12f64.sqrt() / 200f64.sqrt();
+    assert!(
+        (mean(&onsets) - 190.0).abs() < 5.0 * sigma_o,
+        "{}",
+        mean(&onsets)
+    );
+    let distinct: std::collections::BTreeSet<u64> =
+        amplitudes.iter().map(|a| a.to_bits()).collect();
+    assert!(distinct.len() > 190, "lanes draw their own amplitudes");
+
+    // Ten pulses: later pulses overwrite earlier ones, so the last run keeps its full width.
+    let results = run(&yaml.replace("PULSES", "10"), &[]);
+    for lane in 0..200 {
+        let r = series(&results, "R.rate", lane, 0);
+        let on: Vec<usize> = (0..r.len()).filter(|&i| r[i] != 0.0).collect();
+        assert!(on.len() >= 20 && on.len() <= 200, "lane {lane}");
+        assert!(on[0] >= 100 && *on.last().unwrap() < 300);
+        let last = *on.last().unwrap();
+        let run_length = (0..=last).rev().take_while(|&i| r[i] == r[last]).count();
+        assert_eq!(run_length, 20, "lane {lane}");
+        let values: std::collections::BTreeSet<u64> = on.iter().map(|&i| r[i].to_bits()).collect();
+        assert!(values.len() <= 10);
+    }
+}
+
+#[test]
+fn spike_traces_decay_and_jump_or_reset_at_spikes() {
+    let yaml = "
+dt: 0.1 ms
+duration: 100 ms
+precision: f64
+populations:
+  A: &cell
+    size: 1
+    model: lif_psc_exp
+    neuron: {tau_m: 10 ms, c_m: 250 pF, e_l: -70 mV, v_th: -55 mV, v_reset: -70 mV, t_ref: 2 ms, i_e: 800}
+    trace: {tau: 10 ms, scale: 0.5}
+  B:
+    <<: *cell
+    trace: {tau: 5 ms, additive: false}
+monitors:
+  - {population: A, variable: spikes}
+  - {population: B, variable: spikes}
+  - {population: A, variable: trace, mean: false}
+  - {population: B, variable: trace, mean: false}
+";
+    let results = run(yaml, &[]);
+    for (population, tau, scale, additive) in [("A", 10.0, 0.5, true), ("B", 5.0, 1.0, false)] {
+        let steps: Vec<i64> = spikes(&results, population).iter().map(|r| r[1]).collect();
+        assert!(steps.len() >= 8, "{population} fires: {steps:?}");
+        let trace = series(&results, &format!("{population}.trace"), 0, 0);
+        let decay = (-0.1f64 / tau).exp();
+        let mut x = 0.0;
+        for (step, &value) in trace.iter().enumerate() {
+            x *= decay;
+            if steps.contains(&(step as i64)) {
+                x = if additive { x + scale } else { scale };
+            }
+            assert!(
+                (value - x).abs() < 1e-12,
+                "{population} step {step}: {value} vs {x}"
+            );
+        }
+    }
+    // The additive trace accumulates over spikes closer than its time constant.
+    let a = series(&results, "A.trace", 0, 0);
+    assert!(a.iter().cloned().fold(0.0, f64::max) > 0.6);
+}
+
+#[test]
+fn filtered_spike_train_synapse_is_neurosimtools_euler_filter() {
+    // One spike of weight 2 arriving after 1.5 ms: Y jumps by w/τ, then Y ← (1 − dt/τ) Y.
+    let yaml = "
+dt: 0.1 ms
+duration: 20 ms
+precision: f64
+populations:
+  S:
+    size: 1
+    model: lif_psc_delta
+    neuron: {e_l: 0 mV, v_th: 20 mV, v_reset: 10 mV}
+    initial: {v: {constant: 50.0}}
+  T:
+    size: 2
+    model: eif
+    synapse: {kind: filtered, tau_exc: 5 ms}
+projections:
+  ST: {pre: S, post: T, rule: all_to_all, weight: 2.0, delay: 1.5 ms}
+monitors:
+  - {population: S, variable: spikes}
+  - {population: T, variable: g_exc, mean: false}
+";
+    let results = run(yaml, &[]);
+    assert_eq!(spikes(&results, "S"), vec![[0, 0, 0]]);
+    let g = series(&results, "T.g_exc", 0, 1);
+    for (step, &value) in g.iter().enumerate() {
+        let expected = if step < 15 {
+            0.0
+        } else {
+            0.4 * (1.0 - 0.1f64 / 5.0).powi((step - 15 + 1) as i32)
+        };
+        assert!(
+            (value - expected).abs() <= 1e-12,
+            "step {step}: {value} vs {expected}"
+        );
+    }
+}
+
+#[test]
+fn poisson_source_populations_share_their_spikes_between_targets() {
+    // Three sources at 2 kHz (0.2 spikes per step, so some steps carry two) onto two targets
+    // with the same weights: every target sees the same spikes.
+    let yaml = "
+dt: 0.1 ms
+duration: 200 ms
+precision: f64
+populations:
+  S: {size: 3, model: poisson, neuron: {rate: 2 kHz}}
+  A: &cell
+    size: 2
+    model: lif_psc_delta
+    neuron: {tau_m: 20 ms, e_l: 0 mV, v_th: 1000 mV, v_reset: 0 mV, t_ref: 0 ms}
+  B:
+    <<: *cell
+    size: 1
+projections:
+  SA: {pre: S, post: A, rule: all_to_all, weight: 0.1}
+  SB: {pre: S, post: B, rule: all_to_all, weight: 0.1}
+monitors:
+  - {population: S, variable: spikes}
+  - {population: A, variable: v, mean: false}
+  - {population: B, variable: v, mean: false}
+";
+    let results = run(yaml, &[]);
+    let rows = spikes(&results, "S");
+    let expected = 3.0 * 2000.0 * 0.2;
+    assert!(
+        (rows.len() as f64 - expected).abs() < 5.0 * expected.sqrt(),
+        "{} spikes",
+        rows.len()
+    );
+    let mut per_step = vec![0u32; 2000];
+    for r in &rows {
+        per_step[r[1] as usize] += 1;
+    }
+    let repeats = rows.windows(2).filter(|w| w[0] == w[1]).count();
+    assert!(
+        repeats > 20,
+        "a source emits several spikes in one step: {repeats}"
+    );
+    let d = (-0.1f64 / 20.0).exp();
+    let a0 = series(&results, "A.v", 0, 0);
+    let a1 = series(&results, "A.v", 0, 1);
+    let b0 = series(&results, "B.v", 0, 0);
+    let mut v = 0.0;
+    for step in 0..2000 {
+        assert_eq!(a0[step].to_bits(), a1[step].to_bits(), "step {step}");
+        assert_eq!(a0[step].to_bits(), b0[step].to_bits(), "step {step}");
+        // Spikes of step m arrive at step m + 1.
+        let arriving = if step > 0 { per_step[step - 1] } else { 0 };
+        v = v * d + 0.1 * arriving as f64;
+        assert!(
+            (a0[step] - v).abs() < 1e-9,
+            "step {step}: {} vs {v}",
+            a0[step]
+        );
+    }
+}
+
+#[test]
+fn poisson_sources_are_bitwise_identical_for_any_thread_count() {
+    // More sources than one target block, a fixed in-degree onto an E population.
+    let yaml = "
+dt: 0.1 ms
+duration: 50 ms
+populations:
+  X: {size: 5000, model: poisson, neuron: {rate: 20 Hz}}
+  E:
+    size: 300
+    model: lif_psc_exp
+    neuron: {tau_m: 10 ms, e_l: -70 mV, v_th: -55 mV, v_reset: -70 mV}
+projections:
+  XE: {pre: X, post: E, rule: {fixed_in_degree: {k: 400}}, weight: 40.0, delay: 0.5 ms}
+monitors:
+  - {population: X, variable: spikes}
+  - {population: E, variable: spikes}
+  - {population: E, variable: v, every: 1 ms, neurons: {range: [0, 20]}}
+";
+    let one = run_with(yaml, &[], 1);
+    let two = run_with(yaml, &[], 2);
+    assert_eq!(spikes(&one, "X"), spikes(&two, "X"));
+    assert_eq!(spikes(&one, "E"), spikes(&two, "E"));
+    assert!(!spikes(&one, "E").is_empty(), "the sources drive E");
+    let (a, b) = (one.get("E.v").unwrap(), two.get("E.v").unwrap());
+    assert_eq!(a.data, b.data);
+}
+
+#[test]
+fn mean_rate_summary_counts_spikes_after_the_burn_in() {
+    let yaml = "
+dt: 0.1 ms
+duration: 500 ms
+precision: f64
+lanes: 2
+sweep: {inputs.ext.poisson.rate: [15, 25]}
+populations:
+  E:
+    size: 40
+    model: lif_psc_delta
+    neuron: {tau_m: 20 ms, e_l: 0 mV, v_th: 20 mV, v_reset: 10 mV, t_ref: 2 ms}
+inputs:
+  ext: {target: E, poisson: {rate: 15 Hz, count: 1000, weight: 0.1}}
+monitors:
+  - {population: E, variable: spikes}
+  - {population: E, variable: mean_rate, start: 100 ms}
+";
+    let results = run(yaml, &[]);
+    let rates = results.get("E.mean_rate").unwrap();
+    assert_eq!(rates.shape, vec![2, 40]);
+    let mut counts = vec![0u64; 80];
+    for r in spikes(&results, "E") {
+        if r[1] >= 1000 {
+            counts[r[0] as usize * 40 + r[2] as usize] += 1;
+        }
+    }
+    let ArrayData::F64(values) = &rates.data else {
+        panic!("mean rates are float64")
+    };
+    for (k, (&value, &count)) in values.iter().zip(&counts).enumerate() {
+        let expected = count as f64 / 0.4;
+        assert!(
+            (value - expected).abs() < 1e-9,
+            "{k}: {value} vs {expected}"
+        );
+    }
+    let means = results.get("E.mean_rate_mean").unwrap();
+    assert_eq!(means.shape, vec![2]);
+    for lane in 0..2 {
+        let mean = values[lane * 40..(lane + 1) * 40].iter().sum::<f64>() / 40.0;
+        assert!((means.at(&[lane]) - mean).abs() < 1e-9);
+    }
+    assert!(values[..40].iter().sum::<f64>() < values[40..].iter().sum::<f64>());
+    assert!(counts.iter().sum::<u64>() > 100, "the neurons fire");
+}

@@ -176,6 +176,9 @@ pub const SWEEPABLE: &[&str] = &[
     "populations.*.neuron.eta",
     "populations.*.neuron.v_th",
     "populations.*.neuron.tau_m",
+    "populations.*.neuron.rate",
+    "inputs.*.two_way_step.amplitude",
+    "inputs.*.random_step.amplitude",
 ];
 
 fn matches_pattern(pattern: &str, key: &str) -> bool {

@@ -143,6 +143,29 @@ pub struct PopulationSpec {
     /// Synapses onto a spiking population.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synapse: Option<SynapseSpec>,
+    /// A spike trace per neuron (cnsproject's `NeuralPopulation` traces), recordable as `trace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceSpec>,
+}
+
+/// cnsproject's spike trace: every step `x ← x e^{−dt/τ_s}`, then on a spike `x ← x + scale`
+/// (additive) or `x ← scale` (reset; cnsproject sets 1, the default scale).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSpec {
+    /// Decay time constant τ_s (cnsproject's default 15 ms).
+    #[serde(default = "trace_tau")]
+    pub tau: Time,
+    /// Added (additive) or set (reset) on a spike.
+    #[serde(default = "one")]
+    pub scale: f64,
+    /// Additive (default) or reset-to-`scale` traces.
+    #[serde(default = "yes")]
+    pub additive: bool,
+}
+
+fn trace_tau() -> Time {
+    Time::new(15.0)
 }
 
 fn one() -> f64 {
@@ -174,6 +197,10 @@ pub enum NeuronModel {
     Qif,
     /// Izhikevich (2003) `dv/dt = 0.04v² + 5v + 140 − u + I`, `du/dt = a(bv − u)`.
     Izhikevich,
+    /// Poisson spike sources (NEST's `poisson_generator` feeding `parrot_neuron`s, Brian2's
+    /// `PoissonGroup`): each neuron emits a Poisson number of spikes per step with mean
+    /// `rate · dt`, shared by all its targets. Takes `neuron: {rate: ...}` only.
+    Poisson,
 }
 
 impl NeuronModel {
@@ -259,6 +286,9 @@ pub struct NeuronParams {
     /// exact/exponential integration where the model is linear between spikes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integration: Option<SpikeIntegration>,
+    /// Poisson sources: the rate of each neuron.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Rate>,
 }
 
 /// Integration rule of spiking membranes.
@@ -286,6 +316,10 @@ pub enum SynapseKind {
     /// A conductance (nS) that jumps by the weight and decays with τ, driving towards a reversal
     /// potential.
     ConductanceExp,
+    /// NeuroSimTools' filtered spike train: `Y ← Y + (dt/τ)(−Y + S)` with `S` the weighted spikes
+    /// of the step divided by dt (forward Euler), so a spike of weight `w` adds `w/τ` (pA) and
+    /// the current's area is `w` (pA·ms).
+    Filtered,
 }
 
 /// Synapses onto a spiking population: excitatory (positive weights) and inhibitory (negative).
@@ -559,6 +593,12 @@ pub struct InputSpec {
     /// integration step from the start of the transient (NeuroFlame's `ff_input`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// cnsproject's two-way step: `amplitude` on `[on, off)`, zero before and after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_way_step: Option<TwoWayStep>,
+    /// cnsproject's random step current: pulses of random amplitude at random onsets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_step: Option<RandomStep>,
     /// Onset, relative to the end of the transient; absent: from the start of the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<Time>,
@@ -581,6 +621,38 @@ pub struct PoissonInput {
 
 fn one_usize() -> usize {
     1
+}
+
+/// cnsproject's `two_way_step_function`: `amplitude` on `[on, off)` (times relative to the end of
+/// the transient), zero elsewhere; the same for every neuron.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwoWayStep {
+    pub amplitude: f64,
+    pub on: Time,
+    pub off: Time,
+}
+
+/// cnsproject's `random_step_function`: `pulses` onsets drawn uniformly (per lane) among the
+/// steps of the input's active range that leave room for a pulse, each starting a pulse of
+/// length `width` whose amplitude is uniform in `[0, amplitude)`; a later onset overwrites an
+/// earlier pulse where they overlap; zero elsewhere. The same for every neuron.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomStep {
+    pub amplitude: f64,
+    #[serde(default = "ten")]
+    pub pulses: usize,
+    #[serde(default = "twenty_ms")]
+    pub width: Time,
+}
+
+fn ten() -> usize {
+    10
+}
+
+fn twenty_ms() -> Time {
+    Time::new(20.0)
 }
 
 /// `offset + amplitude · sin(2π · frequency · t + phase)`, the same for every neuron (`t` in
@@ -704,6 +776,11 @@ pub enum Variable {
     /// Excitatory and inhibitory synaptic conductances (nS) or currents (pA).
     GExc,
     GInh,
+    /// Spike trace (populations with `trace`).
+    Trace,
+    /// NeuroSimTools' summary: the mean rate of each neuron (Hz) over the monitor's
+    /// `[start, stop)` (`start` = the burn-in), `<population>.mean_rate` (lanes, neurons).
+    MeanRate,
 }
 
 impl Variable {
@@ -717,6 +794,8 @@ impl Variable {
             Variable::W => "w",
             Variable::GExc => "g_exc",
             Variable::GInh => "g_inh",
+            Variable::Trace => "trace",
+            Variable::MeanRate => "mean_rate",
         }
     }
 }

@@ -203,6 +203,12 @@ impl Validator<'_> {
                         "`synapse` belongs to spiking models; rate populations use `tau_syn`",
                     ));
                 }
+                if pop.trace.is_some() {
+                    self.push(SpecError::new(
+                        at("trace"),
+                        "spike traces belong to spiking models; this population is `model: rate`",
+                    ));
+                }
                 let i = &pop.initial;
                 if i.v.is_some() || i.w.is_some() || i.g_exc.is_some() || i.g_inh.is_some() {
                     self.push(SpecError::new(
@@ -303,6 +309,14 @@ impl Validator<'_> {
                 _ => {}
             }
         }
+        if let Some(trace) = &pop.trace {
+            self.time_constant(at("trace.tau"), trace.tau, dt);
+            self.finite(at("trace.scale"), trace.scale);
+        }
+        if pop.model == NeuronModel::Poisson {
+            self.poisson_source(name, pop);
+            return;
+        }
         if let Some(neuron) = &pop.neuron {
             if let Some(t_ref) = neuron.t_ref {
                 self.check(
@@ -354,6 +368,48 @@ impl Validator<'_> {
         }
     }
 
+    /// A population of Poisson spike sources: `neuron: {rate}` and nothing that needs a membrane.
+    fn poisson_source(&mut self, name: &str, pop: &PopulationSpec) {
+        let at = |key: &str| format!("populations.{name}.{key}");
+        match pop.neuron.as_ref().and_then(|n| n.rate) {
+            Some(rate) => self.check(
+                rate.value() >= 0.0 && rate.value().is_finite(),
+                at("neuron.rate"),
+                rate,
+                "a rate ≥ 0",
+            ),
+            None => self.push(SpecError::new(
+                at("neuron"),
+                "Poisson sources need their rate: `neuron: {rate: 10 Hz}`",
+            )),
+        }
+        if let Some(neuron) = &pop.neuron {
+            let other = NeuronParams {
+                rate: None,
+                ..neuron.clone()
+            };
+            if other != NeuronParams::default() {
+                self.push(SpecError::new(
+                    at("neuron"),
+                    "Poisson sources take only `rate` (they have no membrane)",
+                ));
+            }
+        }
+        if pop.synapse.is_some() {
+            self.push(SpecError::new(
+                at("synapse"),
+                "Poisson sources receive no spikes, so they have no synapses",
+            ));
+        }
+        let i = &pop.initial;
+        if i.v.is_some() || i.w.is_some() || i.g_exc.is_some() || i.g_inh.is_some() {
+            self.push(SpecError::new(
+                at("initial"),
+                "Poisson sources have no state to start from",
+            ));
+        }
+    }
+
     fn projection(&mut self, spec: &NetworkSpec, name: &str, proj: &ProjectionSpec) {
         let at = |key: &str| format!("projections.{name}.{key}");
         let pre = self
@@ -376,6 +432,16 @@ impl Validator<'_> {
                 format!("projections.{name}"),
                 "couplings between a rate and a spiking population are not supported yet; \
                  connect rate to rate and spiking to spiking populations",
+            ));
+        }
+        if spec.populations[&proj.post].model == NeuronModel::Poisson {
+            self.push(SpecError::invalid(
+                at("post"),
+                &proj.post,
+                format!(
+                    "a population that receives spikes (`{}` is a Poisson source)",
+                    proj.post
+                ),
             ));
         }
         if pre_spiking {
@@ -559,6 +625,17 @@ impl Validator<'_> {
             .populations
             .get(&input.target)
             .is_some_and(|p| p.model.is_spiking());
+        if spec
+            .populations
+            .get(&input.target)
+            .is_some_and(|p| p.model == NeuronModel::Poisson)
+        {
+            self.push(SpecError::invalid(
+                at("target"),
+                &input.target,
+                "a population with a membrane (Poisson sources take no input; set their `neuron.rate`)",
+            ));
+        }
         if let Some(poisson) = &input.poisson {
             if !spiking {
                 self.push(SpecError::new(at("poisson"), "Poisson spike trains drive spiking populations; rate populations take `constant` or `noise`"));
@@ -588,7 +665,45 @@ impl Validator<'_> {
                 "a frequency ≥ 0",
             );
         }
+        if let Some(step) = &input.two_way_step {
+            self.finite(at("two_way_step.amplitude"), step.amplitude);
+            self.check(
+                step.on.ms() >= 0.0 && step.on.ms().is_finite(),
+                at("two_way_step.on"),
+                step.on,
+                "an onset ≥ 0 (relative to the end of the transient)",
+            );
+            self.check(
+                step.off.ms() > step.on.ms() && step.off.ms().is_finite(),
+                at("two_way_step.off"),
+                step.off,
+                &format!("a time after on ({})", step.on),
+            );
+            if input.start.is_some() || input.stop.is_some() {
+                self.push(SpecError::new(
+                    format!("inputs.{name}"),
+                    "a two-way step has its own `on` and `off`; give no `start`/`stop`",
+                ));
+            }
+        }
+        if let Some(random) = &input.random_step {
+            self.finite(at("random_step.amplitude"), random.amplitude);
+            self.check(
+                random.pulses >= 1,
+                at("random_step.pulses"),
+                random.pulses,
+                "at least 1 pulse",
+            );
+            self.check(
+                random.width.ms() > 0.0 && random.width.ms().is_finite(),
+                at("random_step.width"),
+                random.width,
+                "a pulse width > 0",
+            );
+        }
         let kinds = [
+            input.two_way_step.is_some(),
+            input.random_step.is_some(),
             input.sine.is_some(),
             input.poisson.is_some(),
             input.constant.is_some(),
@@ -600,7 +715,7 @@ impl Validator<'_> {
         if kinds.iter().filter(|k| **k).count() != 1 {
             self.push(SpecError::new(
                 format!("inputs.{name}"),
-                "give exactly one of `constant`, `balanced`, `noise`, `stimulus`, `sine`, `poisson`, `file`",
+                "give exactly one of `constant`, `balanced`, `noise`, `stimulus`, `sine`, `two_way_step`, `random_step`, `poisson`, `file`",
             ));
         }
         if let Some(c) = input.constant {
@@ -671,7 +786,13 @@ impl Validator<'_> {
         if !spiking
             && matches!(
                 monitor.variable,
-                Variable::Spikes | Variable::V | Variable::W | Variable::GExc | Variable::GInh
+                Variable::Spikes
+                    | Variable::V
+                    | Variable::W
+                    | Variable::GExc
+                    | Variable::GInh
+                    | Variable::Trace
+                    | Variable::MeanRate
             )
         {
             self.push(SpecError::invalid(
@@ -684,7 +805,43 @@ impl Validator<'_> {
             self.push(SpecError::invalid(
                 at("variable"),
                 monitor.variable.name(),
-                "spikes, rate, v, w, g_exc or g_inh (the variables of a spiking population)",
+                "spikes, rate, v, w, g_exc, g_inh, trace or mean_rate (the variables of a spiking population)",
+            ));
+        }
+        let population = spec.populations.get(&monitor.population);
+        if spiking
+            && population.is_some_and(|p| p.model == NeuronModel::Poisson)
+            && matches!(
+                monitor.variable,
+                Variable::V | Variable::W | Variable::GExc | Variable::GInh
+            )
+        {
+            self.push(SpecError::invalid(
+                at("variable"),
+                monitor.variable.name(),
+                format!(
+                    "spikes, rate, mean_rate or trace (`{}` is a Poisson source, without a membrane)",
+                    monitor.population
+                ),
+            ));
+        }
+        if monitor.variable == Variable::Trace && population.is_some_and(|p| p.trace.is_none()) {
+            self.push(SpecError::invalid(
+                at("variable"),
+                "trace",
+                format!(
+                    "a variable `{}` has; give it `trace: {{tau: 15 ms}}` to keep a spike trace",
+                    monitor.population
+                ),
+            ));
+        }
+        if monitor.variable == Variable::MeanRate
+            && (monitor.window.is_some() || monitor.every.is_some())
+        {
+            self.push(SpecError::new(
+                format!("monitors.{i}"),
+                "`mean_rate` is one rate per neuron over [start, stop) (start = the burn-in); \
+                 `window` and `every` apply to `rate`",
             ));
         }
         let dt = spec.dt.ms();

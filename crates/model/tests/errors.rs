@@ -355,3 +355,95 @@ fn bad_spiking_monitor_variable() {
         &["model.yaml:19", "monitors.0.variable", "spikes, rate, v"],
     );
 }
+
+#[test]
+fn poisson_source_without_a_rate() {
+    let m = spiking_error_after(
+        "projections:",
+        "  S: {size: 10, model: poisson}\nprojections:",
+    );
+    assert_mentions(&m, &["model.yaml:9", "populations.S", "`neuron: {rate"]);
+}
+
+#[test]
+fn poisson_source_with_membrane_parameters() {
+    let m = spiking_error_after(
+        "projections:",
+        "  S: {size: 10, model: poisson, neuron: {rate: 5 Hz, tau_m: 10 ms}}\nprojections:",
+    );
+    assert_mentions(&m, &["populations.S.neuron", "only `rate`"]);
+}
+
+#[test]
+fn projection_onto_a_poisson_source() {
+    let text = SPIKING
+        .replacen(
+            "projections:",
+            "  S: {size: 10, model: poisson, neuron: {rate: 5 Hz}}\nprojections:",
+            1,
+        )
+        .replacen("post: E", "post: S", 1);
+    let m = load(&text).unwrap_err().to_string();
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:13",
+            "projections.EE.post",
+            "is a Poisson source",
+        ],
+    );
+}
+
+#[test]
+fn two_way_step_that_ends_before_it_starts() {
+    let m = spiking_error_after(
+        "ext: {target: E, poisson: {rate: 20 Hz, count: 100, weight: 0.1}}",
+        "ext: {target: E, two_way_step: {amplitude: 100.0, on: 50 ms, off: 20 ms}}",
+    );
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:17",
+            "inputs.ext.two_way_step.off",
+            "20 ms",
+            "after on (50 ms)",
+        ],
+    );
+}
+
+#[test]
+fn random_step_without_pulses() {
+    let m = spiking_error_after(
+        "ext: {target: E, poisson: {rate: 20 Hz, count: 100, weight: 0.1}}",
+        "ext: {target: E, random_step: {amplitude: 100.0, pulses: 0}}",
+    );
+    assert_mentions(
+        &m,
+        &[
+            "model.yaml:17",
+            "inputs.ext.random_step.pulses",
+            "at least 1 pulse",
+        ],
+    );
+}
+
+#[test]
+fn trace_monitor_without_a_trace() {
+    let m = spiking_error_after("variable: spikes", "variable: trace");
+    assert_mentions(&m, &["model.yaml:19", "monitors.0.variable", "trace: {tau"]);
+}
+
+#[test]
+fn trace_time_constant_below_dt() {
+    let m = spiking_error_after(
+        "    initial: {v:",
+        "    trace: {tau: 0.05 ms}\n    initial: {v:",
+    );
+    assert_mentions(&m, &["model.yaml:8", "populations.E.trace.tau", "0.05 ms"]);
+}
+
+#[test]
+fn mean_rate_over_windows() {
+    let m = spiking_error_after("variable: spikes", "variable: mean_rate, window: 10 ms");
+    assert_mentions(&m, &["monitors.0", "burn-in"]);
+}

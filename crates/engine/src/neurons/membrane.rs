@@ -76,7 +76,8 @@ impl<T: Real> Membrane<T> {
                 let g = self.g_l + g_exc + g_inh;
                 let v_inf =
                     (self.g_l * self.e_l + g_exc * self.e_exc + g_inh * self.e_inh + current) / g;
-                let decay = (self.minus_dt_over_c * g).exp();
+                // Inline: a libm call here spills every register of the neuron loop.
+                let decay = (self.minus_dt_over_c * g).exp_inline();
                 v_inf + (v - v_inf) * decay
             } else {
                 self.e_l + (v - self.e_l) * self.decay + current * self.gain

@@ -110,6 +110,12 @@ impl<T: Real> Neuron<T> {
                         .into(),
                 ));
             }
+            NeuronModel::Poisson => {
+                return Err((
+                    "model".into(),
+                    "`poisson` sources have no membrane; they are lowered as spike sources".into(),
+                ));
+            }
             NeuronModel::LifPscDelta
             | NeuronModel::LifPscExp
             | NeuronModel::LifPscAlpha
@@ -205,6 +211,7 @@ pub fn model_name(model: NeuronModel) -> &'static str {
         NeuronModel::Adex => "adex",
         NeuronModel::Qif => "qif",
         NeuronModel::Izhikevich => "izhikevich",
+        NeuronModel::Poisson => "poisson",
     }
 }
 
@@ -231,6 +238,7 @@ pub fn given_keys(p: &NeuronParams) -> Vec<&'static str> {
         ("v_peak", p.v_peak.is_some()),
         ("v_r", p.v_r.is_some()),
         ("integration", p.integration.is_some()),
+        ("rate", p.rate.is_some()),
     ];
     present
         .into_iter()

@@ -3,8 +3,9 @@
 //!
 //! What is saved: the step counter and the step the run began at, every rate population's rates,
 //! currents and inputs, every channel's current, the low-rank synaptic states, every spiking
-//! population's state (membrane, adaptation, refractory counters, synapses, delay rings) and the
-//! spikes of the last step, the spike rows recorded so far, and every recorder's window sums,
+//! population's state (membrane, adaptation, refractory counters, synapses, delay rings, spike
+//! traces) and the spikes of the last step, the spike rows recorded so far, the spike counts of
+//! mean-rate summaries and the spike/event counters, and every recorder's window sums,
 //! frame counter and frames. Nothing else changes during a run: every random number is drawn
 //! from a counter-based generator keyed by the step, neuron and lane, so restoring the step
 //! counter restores the random streams. Values are stored as float64 (exact for f32 states)
@@ -22,6 +23,8 @@ enum Slot<'a, T> {
     Rows(&'a mut Vec<i64>),
     Count(&'a mut u64),
     Index(&'a mut usize),
+    /// Counters (spike counts of summaries, spikes emitted).
+    U64(&'a mut Vec<u64>),
 }
 
 impl<T: Real> Simulation<T> {
@@ -59,6 +62,7 @@ impl<T: Real> Simulation<T> {
                 ("ring_inh", &mut s.ring_inh),
                 ("external", &mut s.external),
                 ("density", &mut s.density),
+                ("trace", &mut s.trace),
             ] {
                 slots.push((format!("spiking.{i}.{key}"), Slot::Real(buffer)));
             }
@@ -70,6 +74,17 @@ impl<T: Real> Simulation<T> {
         for (i, m) in net.spiking.spike_monitors.iter_mut().enumerate() {
             slots.push((format!("spike_monitor.{i}.rows"), Slot::Rows(&mut m.rows)));
         }
+        for (i, m) in net.spiking.rate_summaries.iter_mut().enumerate() {
+            slots.push((format!("rate_summary.{i}.counts"), Slot::U64(&mut m.counts)));
+        }
+        slots.push((
+            "spiking.emitted".into(),
+            Slot::U64(&mut net.spiking.emitted),
+        ));
+        slots.push((
+            "spiking.events".into(),
+            Slot::Count(&mut net.spiking.events),
+        ));
         for (i, r) in net.recorders.iter_mut().enumerate() {
             let (frame, in_window, [sums, mean_sums], data, means) = r.state_mut();
             slots.push((format!("recorder.{i}.frame"), Slot::Index(frame)));
@@ -95,6 +110,7 @@ impl<T: Real> Simulation<T> {
                     Slot::Rows(v) => ArrayData::I64(v.clone()),
                     Slot::Count(c) => ArrayData::I64(vec![*c as i64]),
                     Slot::Index(c) => ArrayData::I64(vec![*c as i64]),
+                    Slot::U64(v) => ArrayData::I64(v.iter().map(|&x| x as i64).collect()),
                 };
                 NamedArray {
                     name,
@@ -150,11 +166,15 @@ impl<T: Real> Simulation<T> {
                 (Slot::Rows(v), ArrayData::I64(x)) => **v = x.clone(),
                 (Slot::Count(c), ArrayData::I64(x)) if x.len() == 1 => **c = x[0] as u64,
                 (Slot::Index(c), ArrayData::I64(x)) if x.len() == 1 => **c = x[0] as usize,
+                (Slot::U64(v), ArrayData::I64(x)) if x.len() == v.len() => {
+                    v.iter_mut().zip(x).for_each(|(v, &x)| *v = x as u64)
+                }
                 (slot, data) => {
                     let want = match slot {
                         Slot::Real(v) => v.len(),
                         Slot::U32(v) => v.len(),
                         Slot::F64(v) => v.len(),
+                        Slot::U64(v) => v.len(),
                         _ => 1,
                     };
                     return Err(mismatch(name, data.len(), want));

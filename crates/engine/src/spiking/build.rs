@@ -2,8 +2,8 @@
 
 use super::poisson::PoissonMean;
 use super::{
-    PoissonDrive, PopulationParams, PopulationState, SpikeMonitor, SpikingNetwork,
-    SpikingPopulation, SpikingProjection, TARGET_BLOCK, TargetBlock,
+    PoissonDrive, PoissonSource, PopulationParams, PopulationState, RateSummary, SpikeMonitor,
+    SpikingNetwork, SpikingPopulation, SpikingProjection, TARGET_BLOCK, TargetBlock, TraceParams,
 };
 use crate::connectivity::{self, BlockSpec, EdgeWeights};
 use crate::lower::{read_array_file, resolve_file};
@@ -62,6 +62,8 @@ pub(crate) fn lower_spiking<T: Real>(
         let (mut decay_exc, mut decay_inh, mut kick_exc, mut kick_inh) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut initial = Vec::new();
+        let source = pop.model == NeuronModel::Poisson;
+        let mut source_means = Vec::new();
         for lane_spec in lane_specs {
             let p = &lane_spec.populations[name];
             let synapse = p.synapse.clone().unwrap_or_default();
@@ -70,6 +72,14 @@ pub(crate) fn lower_spiking<T: Real>(
                 synapse.e_inh.map_or(-80.0, |v| v.value()),
             );
             let params = p.neuron.clone().unwrap_or_default();
+            if source {
+                // Validated: `rate` is the only parameter, finite and ≥ 0.
+                let rate = params.rate.map_or(0.0, |r| r.value());
+                source_means.push(PoissonMean::new(rate * dt * 1e-3));
+                let i = &p.initial;
+                initial.push([i.v.clone(), i.w.clone(), i.g_exc.clone(), i.g_inh.clone()]);
+                continue;
+            }
             let neuron = Neuron::<T>::new(p.model, &params, reversal, dt).map_err(|(key, m)| {
                 let path = match key.as_str() {
                     "E_exc" => at("synapse.e_exc"),
@@ -86,8 +96,14 @@ pub(crate) fn lower_spiking<T: Real>(
                 (synapse.tau_inh, &mut decay_inh, &mut kick_inh),
             ] {
                 let tau = tau.map_or(2.0, |t| t.ms());
-                decay.push(T::from_f64((-dt / tau).exp()));
-                kick.push(T::from_f64(std::f64::consts::E / tau));
+                if kind == SynapseKind::Filtered {
+                    // Forward Euler of τ dY/dt = −Y + S (NeuroSimTools): Y ← (1 − dt/τ) Y + w/τ.
+                    decay.push(T::from_f64(1.0 - dt / tau));
+                    kick.push(T::from_f64(1.0 / tau));
+                } else {
+                    decay.push(T::from_f64((-dt / tau).exp()));
+                    kick.push(T::from_f64(std::f64::consts::E / tau));
+                }
             }
             let i = &p.initial;
             initial.push([i.v.clone(), i.w.clone(), i.g_exc.clone(), i.g_inh.clone()]);
@@ -107,6 +123,15 @@ pub(crate) fn lower_spiking<T: Real>(
             poisson: Vec::new(),
             incoming: Vec::new(),
             initial,
+            source: source.then(|| PoissonSource {
+                key: Philox4x32::new(spec.seed, stream_id(&format!("poisson source {name}"), 0)),
+                mean: source_means,
+            }),
+            trace: pop.trace.as_ref().map(|t| TraceParams {
+                decay: T::from_f64((-dt / t.tau.ms()).exp()),
+                scale: T::from_f64(t.scale),
+                additive: t.additive,
+            }),
         };
         net.populations.push(SpikingPopulation {
             params,
@@ -188,6 +213,30 @@ pub(crate) fn lower_spiking<T: Real>(
         });
     }
 
+    // Summaries: spike counts per neuron over the monitor's range.
+    for monitor in &spec.monitors {
+        if monitor.variable != Variable::MeanRate {
+            continue;
+        }
+        let population = spec
+            .populations
+            .get_index_of(&monitor.population)
+            .expect("validated");
+        let p = index[population].expect("validated: summaries of spiking populations");
+        let start = monitor.start.map_or(0, |t| steps_of(t.ms(), dt)) as usize;
+        let stop = monitor.stop.map_or(record_steps, |t| steps_of(t.ms(), dt)) as usize;
+        let size = spec.populations[population].size;
+        net.rate_summaries.push(RateSummary {
+            population: p,
+            name: monitor.population.clone(),
+            start,
+            stop: stop.max(start),
+            size,
+            mean: monitor.mean,
+            counts: vec![0; size * lanes],
+        });
+    }
+
     // Spike monitors.
     for (i, monitor) in spec.monitors.iter().enumerate() {
         if monitor.variable != Variable::Spikes {
@@ -231,6 +280,11 @@ pub(crate) fn lower_spiking<T: Real>(
             ring_inh: vec![T::ZERO; n * slots],
             external: vec![T::ZERO; n],
             density: vec![T::ZERO; n],
+            trace: if population.params.trace.is_some() {
+                vec![T::ZERO; n]
+            } else {
+                Vec::new()
+            },
         };
     }
     net.spikes = net
@@ -254,6 +308,7 @@ fn empty_state<T: Real>() -> PopulationState<T> {
         ring_inh: Vec::new(),
         external: Vec::new(),
         density: Vec::new(),
+        trace: Vec::new(),
     }
 }
 
@@ -627,8 +682,21 @@ pub(crate) fn initial_state<T: Real>(
         &mut state.ring_inh,
         &mut state.external,
         &mut state.density,
+        &mut state.trace,
     ] {
         buffer.iter_mut().for_each(|x| *x = T::ZERO);
+    }
+    if params.source.is_some() {
+        // Spike sources have no membrane state.
+        for buffer in [
+            &mut state.v,
+            &mut state.w,
+            &mut state.g_exc,
+            &mut state.g_inh,
+        ] {
+            buffer.iter_mut().for_each(|x| *x = T::ZERO);
+        }
+        return Ok(());
     }
     for (which, key) in ["v", "w", "g_exc", "g_inh"].iter().enumerate() {
         let values = match which {

@@ -31,6 +31,16 @@
 //! | `current_exp` | `I += a` (pA, signed) | current `I_exc + I_inh` | `I ← I e^{−dt/τ}` |
 //! | `current_alpha` | `x += a e/τ` | current `I_exc + I_inh` | `I ← e^{−dt/τ}(I + dt x)`, `x ← x e^{−dt/τ}` (exact; a single spike gives `a (t/τ) e^{1−t/τ}`, peak `a` at `t = τ`) |
 //! | `conductance_exp` | `g += abs(a)` (nS) | conductances `g_exc`, `g_inh` with `e_exc`, `e_inh` | `g ← g e^{−dt/τ}` |
+//! | `filtered` (NeuroSimTools) | `Y += a/τ` | current `Y_exc + Y_inh` | `Y ← (1 − dt/τ) Y` (forward Euler of `τ dY/dt = −Y + S`, `S` the weighted spikes over dt) |
+//!
+//! # Sources and traces
+//!
+//! A `poisson` population has no membrane: each of its neurons emits, per lane and step, a
+//! Poisson number of spikes with mean `rate · dt` (counters as for the Poisson drive, on the
+//! population's own key), all delivered through its projections like any other spikes, so that
+//! the targets of one source share its train (NEST's parrot neurons). A population with a
+//! `trace` keeps cnsproject's spike trace per neuron and lane, updated after the membrane:
+//! `x ← x e^{−dt/τ_s}`, then at a spike `x ← x + scale` (additive) or `x ← scale`.
 //!
 //! # State layout
 //!
@@ -49,7 +59,7 @@ pub(crate) use build::lower_spiking;
 use crate::input::Input;
 use crate::neurons::{Drive, Neuron};
 use crate::real::Real;
-use crate::rng::Philox4x32;
+use crate::rng::{PHILOX_BATCH, Philox4x32};
 use neuroxide_model::{SpikingInitial, SynapseKind, Variable};
 use poisson::PoissonMean;
 use rayon::prelude::*;
@@ -72,6 +82,13 @@ pub struct SpikingNetwork<T: Real> {
     /// Spikes of the last step: `[population][lane]`, ascending neuron indices.
     pub spikes: Vec<Vec<Vec<u32>>>,
     pub spike_monitors: Vec<SpikeMonitor>,
+    /// NeuroSimTools-style summaries: spike counts per neuron over a recorded range.
+    pub rate_summaries: Vec<RateSummary>,
+    /// Spikes emitted per population since the last reset, all lanes together.
+    pub emitted: Vec<u64>,
+    /// Synaptic events since the last reset: for every spike delivered to a projection, the
+    /// number of synapses it reaches (its out-degree in that projection), all lanes together.
+    pub events: u64,
 }
 
 /// Fixed parameters of a spiking population.
@@ -99,6 +116,30 @@ pub struct PopulationParams<T: Real> {
     pub incoming: Vec<usize>,
     /// Initial settings per lane: v, w, g_exc, g_inh.
     pub initial: Vec<[Option<SpikingInitial>; 4]>,
+    /// A population of Poisson spike sources (then `neurons` is empty and nothing is integrated).
+    pub source: Option<PoissonSource>,
+    /// The spike trace, if the population keeps one.
+    pub trace: Option<TraceParams<T>>,
+}
+
+/// Poisson spike sources: neuron `n` of lane `l` emits a Poisson number of spikes per step with
+/// mean `rate · dt` ([`poisson::count_pair`] on the population's own key), each delivered to all
+/// its targets (NEST's parrot neurons).
+#[derive(Debug)]
+pub struct PoissonSource {
+    pub key: Philox4x32,
+    /// Per lane.
+    pub mean: Vec<PoissonMean>,
+}
+
+/// cnsproject's spike trace: `x ← x · decay`, then `x ← x + scale` (additive) or `x ← scale`
+/// (reset) at a spike.
+#[derive(Debug, Clone)]
+pub struct TraceParams<T: Real> {
+    /// `e^{−dt/τ_s}`.
+    pub decay: T,
+    pub scale: T,
+    pub additive: bool,
 }
 
 /// State of a spiking population, `[neuron][lane]` (rings `[block][slot][neuron][lane]`).
@@ -118,6 +159,8 @@ pub struct PopulationState<T: Real> {
     pub external: Vec<T>,
     /// Scratch: spike density (1/dt at spiking neurons) for rate monitors.
     pub density: Vec<T>,
+    /// Spike traces (empty without `trace`).
+    pub trace: Vec<T>,
 }
 
 /// A spiking population at run time.
@@ -185,6 +228,34 @@ pub struct SpikeMonitor {
     pub rows: Vec<i64>,
 }
 
+/// Spike counts of every neuron and lane over recorded steps `[start, stop)`, for
+/// `<population>.mean_rate` (lanes, neurons) in Hz.
+#[derive(Debug, Clone)]
+pub struct RateSummary {
+    pub population: usize,
+    pub name: String,
+    pub start: usize,
+    pub stop: usize,
+    pub size: usize,
+    /// Also store the population mean `<population>.mean_rate_mean` (lanes,).
+    pub mean: bool,
+    /// `[lane][neuron]`.
+    pub counts: Vec<u64>,
+}
+
+impl RateSummary {
+    /// Mean rates in Hz, `[lane][neuron]`, over the steps recorded so far within the range
+    /// (`recorded` steps taken after the transient).
+    pub fn rates(&self, recorded: usize, dt_ms: f64) -> Vec<f64> {
+        let steps = recorded.min(self.stop).saturating_sub(self.start);
+        let seconds = steps as f64 * dt_ms * 1e-3;
+        self.counts
+            .iter()
+            .map(|&c| if steps == 0 { 0.0 } else { c as f64 / seconds })
+            .collect()
+    }
+}
+
 /// One block's mutable state.
 struct Block<'a, T: Real> {
     population: usize,
@@ -200,6 +271,7 @@ struct Block<'a, T: Real> {
     ring_exc: &'a mut [T],
     ring_inh: &'a mut [T],
     external: &'a mut [T],
+    trace: &'a mut [T],
 }
 
 /// What a block returns: spikes per lane, and the first non-finite (neuron, lane).
@@ -207,6 +279,8 @@ struct BlockOutcome {
     population: usize,
     spikes: Vec<Vec<u32>>,
     bad: Option<(usize, usize)>,
+    /// Synapses reached by the spikes delivered into this block.
+    events: u64,
 }
 
 impl<T: Real> SpikingNetwork<T> {
@@ -250,6 +324,8 @@ impl<T: Real> SpikingNetwork<T> {
             projections,
             poisson,
             spikes,
+            emitted,
+            events,
             ..
         } = self;
         let mut blocks: Vec<Block<'_, T>> = Vec::new();
@@ -269,6 +345,9 @@ impl<T: Real> SpikingNetwork<T> {
                     .zip(s.ring_exc.chunks_mut(ring))
                     .zip(s.ring_inh.chunks_mut(ring))
                     .zip(s.external.chunks_mut(rows));
+            // Populations without a trace get empty slices.
+            let trace_rows = if s.trace.is_empty() { 0 } else { rows };
+            let mut traces = s.trace.chunks_mut(trace_rows.max(1));
             for (
                 index,
                 (
@@ -280,6 +359,11 @@ impl<T: Real> SpikingNetwork<T> {
                 ),
             ) in pieces.enumerate()
             {
+                let trace: &mut [T] = if trace_rows == 0 {
+                    &mut []
+                } else {
+                    traces.next().expect("one trace chunk per block")
+                };
                 blocks.push(Block {
                     population: p,
                     index,
@@ -294,6 +378,7 @@ impl<T: Real> SpikingNetwork<T> {
                     ring_exc,
                     ring_inh,
                     external,
+                    trace,
                 });
             }
         }
@@ -309,8 +394,11 @@ impl<T: Real> SpikingNetwork<T> {
             .map(|_| vec![Vec::new(); lanes])
             .collect();
         let mut bad = None;
+        emitted.resize(populations.len(), 0);
         for outcome in outcomes {
+            *events += outcome.events;
             for (l, list) in outcome.spikes.into_iter().enumerate() {
+                emitted[outcome.population] += list.len() as u64;
                 next[outcome.population][l].extend(list);
             }
             if bad.is_none()
@@ -347,6 +435,11 @@ impl<T: Real> SpikingNetwork<T> {
         for monitor in &mut self.spike_monitors {
             monitor.rows.clear();
         }
+        for summary in &mut self.rate_summaries {
+            summary.counts.iter_mut().for_each(|c| *c = 0);
+        }
+        self.emitted = vec![0; self.populations.len()];
+        self.events = 0;
         Ok(())
     }
 
@@ -364,6 +457,16 @@ impl<T: Real> SpikingNetwork<T> {
                 }
             }
         }
+        for summary in &mut self.rate_summaries {
+            if step < summary.start || step >= summary.stop {
+                continue;
+            }
+            for (l, list) in self.spikes[summary.population].iter().enumerate() {
+                for &n in list {
+                    summary.counts[l * summary.size + n as usize] += 1;
+                }
+            }
+        }
     }
 
     /// The `[neuron][lane]` values of a recorded variable of population `p` (the spike density
@@ -377,17 +480,43 @@ impl<T: Real> SpikingNetwork<T> {
             Variable::W => &state.w,
             Variable::GExc => &state.g_exc,
             Variable::GInh => &state.g_inh,
+            Variable::Trace => &state.trace,
             _ => {
                 state.density.iter_mut().for_each(|x| *x = T::ZERO);
                 let density = T::from_f64(1e3 / self.dt_ms);
                 for (l, list) in self.spikes[p].iter().enumerate() {
+                    // A Poisson source may emit several spikes in one step.
                     for &n in list {
-                        state.density[n as usize * lanes + l] = density;
+                        state.density[n as usize * lanes + l] += density;
                     }
                 }
                 &state.density
             }
         }
+    }
+}
+
+/// Hint the processor to fetch the target list of presynaptic neuron `j` (a no-op where the
+/// architecture has no prefetch instruction); it changes no result.
+#[inline(always)]
+fn prefetch_targets<T: Real>(synapses: &TargetBlock<T>, j: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let (Some(&start), Some(&end)) = (synapses.offsets.get(j), synapses.offsets.get(j + 1))
+        else {
+            return;
+        };
+        let targets = &synapses.targets[start as usize..end as usize];
+        // One hint per 64-byte line (32 u16 targets).
+        for chunk in targets.chunks(32) {
+            // SAFETY: prefetching is a hint with no effect on memory; the pointer is in bounds.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(chunk.as_ptr().cast::<i8>()) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (synapses, j);
     }
 }
 
@@ -415,6 +544,7 @@ fn update_block<T: Real>(
         ring_exc,
         ring_inh,
         external,
+        trace,
     } = block;
     let slots = params.slots;
     let first = index * TARGET_BLOCK;
@@ -423,6 +553,7 @@ fn update_block<T: Real>(
     let slot_len = rows * lanes;
 
     // 1. Delivery of the spikes of step − 1.
+    let mut events = 0u64;
     if step > 0 {
         let base = ((step - 1) % slots as u64) as usize;
         for &q in &params.incoming {
@@ -435,12 +566,18 @@ fn update_block<T: Real>(
             };
             for l in 0..lanes {
                 let scale = projection.scale[l];
-                for &j in &previous[projection.pre][l] {
+                let sources = &previous[projection.pre][l];
+                for (i, &j) in sources.iter().enumerate() {
+                    // The targets of the next spike are a cache miss away: ask for them now.
+                    if let Some(&next) = sources.get(i + 1) {
+                        prefetch_targets(synapses, next as usize);
+                    }
                     let j = j as usize;
                     let range = synapses.offsets[j] as usize..synapses.offsets[j + 1] as usize;
                     if range.is_empty() {
                         continue;
                     }
+                    events += range.len() as u64;
                     let targets = &synapses.targets[range.clone()];
                     if synapses.delays.is_empty() {
                         let mut slot = base + projection.delay as usize;
@@ -489,6 +626,47 @@ fn update_block<T: Real>(
         }
     }
 
+    // Poisson sources: counts of the step, then the traces.
+    if let Some(source) = &params.source {
+        let mut spikes = vec![Vec::new(); lanes];
+        for (l, list) in spikes.iter_mut().enumerate() {
+            let mean = &source.mean[l];
+            if mean.parts == 0 {
+                continue;
+            }
+            for r in (0..rows).step_by(2) {
+                let neuron = first + r;
+                let (even, odd) =
+                    poisson::count_pair(&source.key, mean, step, (neuron / 2) as u32, l as u32);
+                for _ in 0..even {
+                    list.push(neuron as u32);
+                }
+                if r + 1 < rows {
+                    for _ in 0..odd {
+                        list.push(neuron as u32 + 1);
+                    }
+                }
+            }
+        }
+        if let Some(tp) = &params.trace {
+            for x in trace.iter_mut() {
+                *x *= tp.decay;
+            }
+            for (l, list) in spikes.iter().enumerate() {
+                for &n in list {
+                    let x = &mut trace[(n as usize - first) * lanes + l];
+                    *x = if tp.additive { *x + tp.scale } else { tp.scale };
+                }
+            }
+        }
+        return BlockOutcome {
+            population,
+            spikes,
+            bad: None,
+            events,
+        };
+    }
+
     // 2. External currents of the step.
     let has_external = params.inputs.iter().any(|&i| inputs[i].active(step));
     if has_external {
@@ -515,15 +693,34 @@ fn update_block<T: Real>(
         for l in 0..lanes {
             let weight = drive.weight[l];
             let mean = &drive.mean[l];
-            for r in (0..rows).step_by(2) {
-                let neuron = first + r;
-                let lane = drive.lane_offset + l as u32;
-                let (even, odd) =
-                    poisson::count_pair(&drive.key, mean, step, (neuron / 2) as u32, lane);
+            // Lane `l` draws the numbers of lane `lane_offset + l` (sweep shards).
+            let lane = drive.lane_offset + l as u32;
+            // Pairs in batches whose Philox blocks are computed together, then the rest.
+            let pairs = rows.div_ceil(2);
+            let batched = pairs - pairs % PHILOX_BATCH;
+            let mut put = |pair: usize, (even, odd): (u32, u32)| {
+                let r = 2 * pair;
                 effect[r * lanes + l] = T::from_f64(even as f64) * weight;
                 if r + 1 < rows {
                     effect[(r + 1) * lanes + l] = T::from_f64(odd as f64) * weight;
                 }
+            };
+            for start in (0..batched).step_by(PHILOX_BATCH) {
+                let counts = poisson::count_pairs(
+                    &drive.key,
+                    mean,
+                    step,
+                    ((first / 2) + start) as u32,
+                    lane,
+                );
+                for (i, c) in counts.into_iter().enumerate() {
+                    put(start + i, c);
+                }
+            }
+            for pair in batched..pairs {
+                let c =
+                    poisson::count_pair(&drive.key, mean, step, ((first / 2) + pair) as u32, lane);
+                put(pair, c);
             }
         }
         poisson_effect.push(effect);
@@ -568,6 +765,16 @@ fn update_block<T: Real>(
                         g_inh: T::ZERO,
                     }
                 }
+                SynapseKind::Filtered => {
+                    g_exc[k] += a_exc * params.kick_exc[l];
+                    g_inh[k] += a_inh * params.kick_inh[l];
+                    Drive {
+                        current: current + g_exc[k] + g_inh[k],
+                        jump: T::ZERO,
+                        g_exc: T::ZERO,
+                        g_inh: T::ZERO,
+                    }
+                }
                 SynapseKind::CurrentAlpha => {
                     x_exc[k] += a_exc * params.kick_exc[l];
                     x_inh[k] += a_inh * params.kick_inh[l];
@@ -592,7 +799,7 @@ fn update_block<T: Real>(
             let spiked = params.neurons[l].step(&mut v[k], &mut w[k], &mut refractory[k], drive);
             match kind {
                 SynapseKind::Delta => {}
-                SynapseKind::CurrentExp | SynapseKind::ConductanceExp => {
+                SynapseKind::CurrentExp | SynapseKind::ConductanceExp | SynapseKind::Filtered => {
                     g_exc[k] *= params.decay_exc[l];
                     g_inh[k] *= params.decay_inh[l];
                 }
@@ -606,6 +813,14 @@ fn update_block<T: Real>(
             if spiked {
                 spikes[l].push(neuron as u32);
             }
+            if let Some(tp) = &params.trace {
+                let x = trace[k] * tp.decay;
+                trace[k] = match (spiked, tp.additive) {
+                    (false, _) => x,
+                    (true, true) => x + tp.scale,
+                    (true, false) => tp.scale,
+                };
+            }
             if bad.is_none() && !v[k].is_finite() {
                 bad = Some((neuron, l));
             }
@@ -615,5 +830,6 @@ fn update_block<T: Real>(
         population,
         spikes,
         bad,
+        events,
     }
 }
