@@ -8,7 +8,9 @@ One lane of the results becomes one NWB file:
   ``<population>.spikes`` array), silent neurons included, in population order then neuron order;
   ``spike_times`` in seconds after the transient (recorded step ``s`` ends at ``(s + 1) dt``, the
   clock of ``results.t``), a ``population`` column with the population's name and an ``index``
-  column with the neuron's index within it; ``resolution`` is ``dt``.
+  column with the neuron's index within it, and a ``mean_rate`` column (Hz) with the
+  NeuroSimTools-style summaries of ``mean_rate`` monitors where the model has them (NaN for
+  populations without); ``resolution`` is ``dt``.
 - ``acquisition``: every other recording as a ``TimeSeries`` named as its array
   (``E.rate_mean``, ``E.v``), data (frames,) or (frames, neurons) of the chosen lane, timestamps
   from ``t`` (or the monitor's own ``<population>.<variable>_t``), with its unit.
@@ -153,6 +155,7 @@ def write(
     ends: list[np.ndarray] = []
     population_column: list[str] = []
     index_column: list[np.ndarray] = []
+    mean_rate_column: list[np.ndarray] = []
     offset = 0
     for population, spec_population in populations.items():
         key = f"{population}.spikes"
@@ -169,6 +172,13 @@ def write(
         offset += len(steps)
         population_column.extend([population] * size)
         index_column.append(np.arange(size, dtype=np.int64))
+        # A NeuroSimTools-style summary (`mean_rate` monitor), NaN where there is none.
+        summary = arrays.get(f"{population}.mean_rate")
+        mean_rate_column.append(
+            np.asarray(summary[lane], dtype=np.float64)
+            if summary is not None
+            else np.full(size, np.nan)
+        )
     if population_column:
         spike_times = VectorData(
             name="spike_times",
@@ -189,15 +199,25 @@ def write(
                            data=population_column),
                 VectorData(name="index", description="the neuron's index within its population",
                            data=np.concatenate(index_column)),
-            ],
+            ]
+            + (
+                [VectorData(name="mean_rate",
+                            description="mean rate in Hz over the `mean_rate` monitor's range "
+                            "(NaN: no such monitor)",
+                            data=np.concatenate(mean_rate_column))]
+                if any(f"{p}.mean_rate" in arrays for p in populations)
+                else []
+            ),
         )
 
     # Time series: population means and per-neuron recordings.
     ids = results._neuron_ids()
     for key, array in arrays.items():
-        if array.ndim not in (2, 3) or key.endswith(".spikes") or results._is_time(key):
-            continue
         population, _, variable = key.partition(".")
+        if (array.ndim not in (2, 3) or key.endswith(".spikes") or results._is_time(key)
+                or variable in ("mean_rate", "mean_rate_mean")):
+            # Spikes are in Units, and so are the mean-rate summaries (no time axis).
+            continue
         base = variable[: -len("_mean")] if variable.endswith("_mean") else variable
         spec_population = populations.get(population, {})
         data = np.asarray(array[lane])

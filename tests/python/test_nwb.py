@@ -72,6 +72,11 @@ def test_units_hold_the_spikes_of_every_neuron(sweep, tmp_path, lane):
             total += len(got)
         rows = np.concatenate([sweep[f"{p}.spikes"] for p in SIZES])
         assert total == np.count_nonzero(rows[:, 0] == lane) > 0
+        # The `mean_rate` monitors' summaries, per neuron.
+        np.testing.assert_array_equal(
+            np.asarray(units["mean_rate"][:]),
+            np.concatenate([sweep[f"{p}.mean_rate"][lane] for p in SIZES]),
+        )
 
 
 def test_spike_times_are_on_the_clock_of_t(sweep, tmp_path):
@@ -99,7 +104,9 @@ def test_recordings_are_time_series(sweep, tmp_path):
     io, nwbfile = read(sweep.to_nwb(tmp_path / "series.nwb", lane=lane))
     with io:
         acquisition = nwbfile.acquisition
-        assert sorted(acquisition) == ["E.rate_mean", "E.v", "I.rate_mean"]
+        # The model also records E's spike trace; its mean-rate summaries go to Units.
+        assert sorted(acquisition) == ["E.rate_mean", "E.trace", "E.v", "I.rate_mean"]
+        np.testing.assert_array_equal(acquisition["E.trace"].data[:], sweep["E.trace"][lane])
         for name in ("E.rate_mean", "I.rate_mean"):
             series = acquisition[name]
             assert series.unit == "Hz"
