@@ -317,11 +317,13 @@ fn add_low_rank<T: Real>(row: &mut [T], u: &[T], zeta: &[T]) {
     }
 }
 
+/// One per-neuron channel's slices in a block: (state, drive, a, b).
+type ChannelRows<'a, T> = (&'a mut [T], &'a [T], &'a [T], &'a [T]);
+
 /// One block of rows of a population: its slices of every per-neuron array.
 struct Block<'a, T> {
     first_row: usize,
-    /// (state, drive, a, b) of each per-neuron channel.
-    channels: Vec<(&'a mut [T], &'a [T], &'a [T], &'a [T])>,
+    channels: Vec<ChannelRows<'a, T>>,
     next: &'a mut [T],
     rate: &'a [T],
     current: &'a mut [T],

@@ -205,13 +205,13 @@ impl<T: Real> CsrOp<T> {
         let xs = x_stride::<T>(lanes);
         let x_bytes = self.n_pre * lanes * std::mem::size_of::<T>();
         let row_align = (xs * std::mem::size_of::<T>()).min(64);
-        let copy =
-            x_bytes > PAD_MIN_BYTES && (xs != lanes || (x.as_ptr() as usize) % row_align != 0);
+        let copy = x_bytes > PAD_MIN_BYTES
+            && (xs != lanes || !(x.as_ptr() as usize).is_multiple_of(row_align));
         let mut guard = None;
         let mut own = Vec::new();
         let xv: &[T] = if copy {
             let buf: &mut Vec<T> = match self.scratch.try_lock() {
-                Ok(g) => &mut **guard.insert(g),
+                Ok(g) => &mut *guard.insert(g),
                 Err(_) => &mut own,
             };
             let per_line = 64 / std::mem::size_of::<T>();
@@ -550,7 +550,7 @@ impl<T: Real> RowJob<'_, T> {
         let xs = self.xs;
         // The last, partial vector of a row may be loaded whole when the row stride covers it
         // (a padded copy): the extra lanes are summed but never stored.
-        let full = self.lanes % 8 != 0 && xs >= self.lanes.next_multiple_of(8);
+        let full = !self.lanes.is_multiple_of(8) && xs >= self.lanes.next_multiple_of(8);
         macro_rules! lanes {
             ($($l:literal),*) => {
                 match (self.lanes, hw.is_some(), full) {
