@@ -208,31 +208,19 @@ def run_spiking_peer(args, script, env_extra, threads):
     return result
 
 
-def spiking_peers_available(args):
-    """None if NEST and Brian2 can run, else why not and how to fix it."""
+def peers_missing(args, modules):
+    """None if the peers' Python can import `modules` (e.g. "torch", "nest, brian2"), else why not
+    and how to fix it."""
+    setup = f"`bash {os.path.relpath(os.path.join(args.peers, 'setup.sh'), REPO)}`"
     if not os.path.isdir(args.peers):
         return f"no peer scripts at {args.peers} (use --peers)"
     if not os.access(args.peers_py, os.X_OK):
-        return (f"no peers Python at {args.peers_py}; create the virtualenv with "
-                f"`bash {os.path.relpath(os.path.join(args.peers, 'setup.sh'), REPO)}` or set --peers-py")
-    p = subprocess.run([args.peers_py, "-c", "import nest, brian2"], capture_output=True, text=True)
+        return (f"no peers Python at {args.peers_py}; create the virtualenv with {setup} (about 6 GB) "
+                f"or set --peers-py")
+    p = subprocess.run([args.peers_py, "-c", f"import {modules}"], capture_output=True, text=True)
     if p.returncode != 0:
-        return (f"{args.peers_py} cannot import nest and brian2 ({p.stderr.strip().splitlines()[-1:]}); "
-                f"recreate the virtualenv with `bash {os.path.relpath(os.path.join(args.peers, 'setup.sh'), REPO)}`")
-    return None
-
-
-def peers_available(args):
-    """None if the peers can run, else why not and how to fix it."""
-    if not os.path.isdir(args.peers):
-        return f"no peer scripts at {args.peers} (use --peers)"
-    if not os.access(args.peers_py, os.X_OK):
-        return (f"no peers Python at {args.peers_py}; create the virtualenv with "
-                f"`bash {os.path.relpath(os.path.join(args.peers, 'setup.sh'), REPO)}` (about 6 GB) or set --peers-py")
-    p = subprocess.run([args.peers_py, "-c", "import torch"], capture_output=True, text=True)
-    if p.returncode != 0:
-        return (f"{args.peers_py} cannot import torch; recreate the virtualenv with "
-                f"`bash {os.path.relpath(os.path.join(args.peers, 'setup.sh'), REPO)}`")
+        return (f"{args.peers_py} cannot import {modules} ({p.stderr.strip().splitlines()[-1:]}); "
+                f"recreate the virtualenv with {setup}")
     return None
 
 
@@ -256,7 +244,7 @@ def verdict(met):
 def rate_suite(args, info):
     """The W3 workloads against PyTorch: (rows, raw runs, why the peers were skipped)."""
     workloads = [w for i, w in enumerate(WORKLOADS) if args.only is None or i in args.only]
-    why_no_peers = "--no-peers given" if args.no_peers else peers_available(args)
+    why_no_peers = "--no-peers given" if args.no_peers else peers_missing(args, "torch")
     if why_no_peers:
         print(f"rate peers skipped: {why_no_peers}", file=sys.stderr)
 
@@ -335,7 +323,7 @@ def spiking_rates(result):
 def spiking_suite(args, info):
     """W1 Brunel and W2 COBA against NEST and Brian2 C++ standalone: (rows, raw runs, why skipped)."""
     workloads = [w for i, w in enumerate(SPIKING) if args.only_spiking is None or i in args.only_spiking]
-    why_no_peers = "--no-peers given" if args.no_peers else spiking_peers_available(args)
+    why_no_peers = "--no-peers given" if args.no_peers else peers_missing(args, "nest, brian2")
     if why_no_peers:
         print(f"spiking peers skipped: {why_no_peers}", file=sys.stderr)
 

@@ -654,17 +654,25 @@ fn execute(
             plot(out, &options)?;
         }
     }
-    match stopped {
-        Some(message) => {
-            eprintln!("error: {message}");
-            eprintln!("the results recorded up to then are in {}", out.display());
-            if interrupt::check(interrupted).is_break() {
-                Ok(ExitCode::from(130))
-            } else {
-                Ok(ExitCode::from(1))
-            }
-        }
-        None => Ok(ExitCode::SUCCESS),
+    Ok(finished(stopped, out, interrupted))
+}
+
+/// The exit status of a run or sweep that wrote its results to `out`: 0, or, after printing why
+/// it stopped early, 130 when Ctrl-C stopped it and 1 otherwise (a divergence).
+fn finished(
+    stopped: Option<String>,
+    out: &Path,
+    interrupted: &std::sync::atomic::AtomicBool,
+) -> ExitCode {
+    let Some(message) = stopped else {
+        return ExitCode::SUCCESS;
+    };
+    eprintln!("error: {message}");
+    eprintln!("the results recorded up to then are in {}", out.display());
+    if interrupt::check(interrupted).is_break() {
+        ExitCode::from(130)
+    } else {
+        ExitCode::from(1)
     }
 }
 
@@ -981,18 +989,7 @@ fn run_sweep(args: &SweepArgs) -> Result<ExitCode> {
         println!("results: {}", out.join("results.npz").display());
         println!("summary: {}", out.join("summary.csv").display());
     }
-    match failure {
-        Some(message) => {
-            eprintln!("error: {message}");
-            eprintln!("the results recorded up to then are in {}", out.display());
-            if interrupt::check(interrupted).is_break() {
-                Ok(ExitCode::from(130))
-            } else {
-                Ok(ExitCode::from(1))
-            }
-        }
-        None => Ok(ExitCode::SUCCESS),
-    }
+    Ok(finished(failure, &out, interrupted))
 }
 
 fn write_sweep_folder(

@@ -516,9 +516,7 @@ impl<T: Real> RowJob<'_, T> {
     fn run<I: Index>(&self, idx: &[I], y: &mut [T]) {
         #[cfg(target_arch = "x86_64")]
         {
-            if !FORCE_PORTABLE.load(Ordering::Relaxed)
-                && std::arch::is_x86_feature_detected!("avx2")
-            {
+            if use_avx2() {
                 if self.run_f32_avx2(idx, y) {
                     return;
                 }
