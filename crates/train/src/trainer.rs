@@ -1,0 +1,338 @@
+//! The training loop: batches from a task, BPTT gradients, an optimiser step, held-out
+//! evaluation with early stopping, and a state that saves to and resumes from named arrays.
+
+use crate::TrainError;
+use crate::loss::{Loss, LossKind};
+use crate::model::{PassOptions, RateModel};
+use crate::optim::Optimizer;
+use crate::tasks::{Task, TaskBatch};
+use neuroxide::{ArrayData, NamedArray, Real};
+
+/// Settings of a training run.
+#[derive(Clone, Debug)]
+pub struct TrainerOptions {
+    pub batch_size: usize,
+    pub iterations: u64,
+    pub loss: LossKind,
+    /// λ·Σ p² over the trainable weight matrices (recurrent, u, v, readin, readout).
+    pub weight_l2: f64,
+    pub pass: PassOptions,
+    /// Evaluate on the held-out split every this many iterations (0: never).
+    pub validate_every: u64,
+    pub validation_batches: u64,
+    /// Stop after this many evaluations without a better held-out loss (0: never), and keep the
+    /// best parameters.
+    pub patience: u64,
+    /// Stop once the held-out score reaches this (accuracy ≥, or phase error ≤ for `odr`).
+    pub target_score: Option<f64>,
+}
+
+impl Default for TrainerOptions {
+    fn default() -> Self {
+        TrainerOptions {
+            batch_size: 32,
+            iterations: 100,
+            loss: LossKind::Mse,
+            weight_l2: 0.0,
+            pass: PassOptions::default(),
+            validate_every: 0,
+            validation_batches: 2,
+            patience: 0,
+            target_score: None,
+        }
+    }
+}
+
+/// One iteration's numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepRecord {
+    pub iteration: u64,
+    pub loss: f64,
+    pub score: Option<f64>,
+    pub grad_norm: f64,
+    pub lr: f64,
+}
+
+/// A held-out evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub iteration: u64,
+    pub loss: f64,
+    pub score: Option<f64>,
+}
+
+/// Why training stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stop {
+    Iterations,
+    EarlyStopping,
+    TargetReached,
+}
+
+/// A model, a task and an optimiser, trained together.
+#[derive(Clone, Debug)]
+pub struct Trainer<T: Real> {
+    pub model: RateModel<T>,
+    pub task: Task,
+    pub optimizer: Optimizer,
+    pub options: TrainerOptions,
+    /// Iterations done.
+    pub iteration: u64,
+    pub best_loss: f64,
+    pub best_params: Option<Vec<T>>,
+    pub bad_evaluations: u64,
+    mask: Vec<bool>,
+}
+
+const WEIGHT_NAMES: &[&str] = &["recurrent", "u", "v", "readin", "readout"];
+
+impl<T: Real> Trainer<T> {
+    pub fn new(
+        model: RateModel<T>,
+        task: Task,
+        optimizer: Optimizer,
+        options: TrainerOptions,
+    ) -> Result<Self, TrainError> {
+        task.check(model.n_in, model.n_out, options.loss)?;
+        if options.batch_size == 0 {
+            return Err(TrainError::invalid(
+                "train.batch_size",
+                0,
+                "a positive batch size",
+            ));
+        }
+        if !model.params.slots.iter().any(|s| s.trainable) {
+            return Err(TrainError::invalid(
+                "train.parameters",
+                "[]",
+                format!(
+                    "at least one parameter to train (this model has {})",
+                    model.parameter_names().join(", ")
+                ),
+            ));
+        }
+        let mask = model.params.trainable_mask();
+        Ok(Trainer {
+            model,
+            task,
+            optimizer,
+            options,
+            iteration: 0,
+            best_loss: f64::INFINITY,
+            best_params: None,
+            bad_evaluations: 0,
+            mask,
+        })
+    }
+
+    fn inputs(batch: &TaskBatch) -> Vec<T> {
+        batch.x.iter().map(|&v| T::from_f64(v)).collect()
+    }
+
+    /// Loss (task loss + penalties), its gradient, and the outputs for a batch.
+    pub fn loss_and_grad(&self, batch: &TaskBatch) -> Result<(f64, Vec<T>, Vec<f64>), TrainError> {
+        let x = Self::inputs(batch);
+        let opts = &self.options.pass;
+        let fwd = self
+            .model
+            .forward(&x, batch.steps, batch.lanes, None, opts)?;
+        let (mut loss, d_out) = Loss::new(self.options.loss).eval(
+            &fwd.outputs,
+            self.model.n_out,
+            &batch.target,
+            &batch.mask,
+        )?;
+        loss += opts.rate_l2 * fwd.mean_rate_sq;
+        let mut grad = self.model.backward(&fwd, &x, &d_out, opts)?;
+        if self.options.weight_l2 != 0.0 {
+            let lam = self.options.weight_l2;
+            for s in &self.model.params.slots {
+                if !(s.trainable && WEIGHT_NAMES.contains(&s.name.as_str())) {
+                    continue;
+                }
+                for i in s.offset..s.offset + s.len {
+                    let p = self.model.params.values[i].to_f64();
+                    loss += lam * p * p;
+                    grad[i] += T::from_f64(2.0 * lam * p);
+                }
+            }
+        }
+        if !loss.is_finite() || grad.iter().any(|g| !g.is_finite()) {
+            return Err(TrainError::NotFinite(format!(
+                "the loss or its gradient is not finite at iteration {} (loss {loss}): the network diverged; lower the learning rate, set `clip`, or shrink the initial weights",
+                self.iteration
+            )));
+        }
+        let outputs = fwd.outputs.iter().map(|v| v.to_f64()).collect();
+        Ok((loss, grad, outputs))
+    }
+
+    /// One optimiser step on training batch `iteration`.
+    pub fn step(&mut self) -> Result<StepRecord, TrainError> {
+        let batch = self.task.batch(self.options.batch_size, 0, self.iteration);
+        let (loss, grad, outputs) = self.loss_and_grad(&batch)?;
+        let lr = self.optimizer.current_lr();
+        let grad_norm = self
+            .optimizer
+            .step(&mut self.model.params.values, &grad, &self.mask);
+        self.model.project();
+        self.iteration += 1;
+        Ok(StepRecord {
+            iteration: self.iteration,
+            loss,
+            score: batch.score(&outputs, self.model.n_out),
+            grad_norm,
+            lr,
+        })
+    }
+
+    /// Loss and score on `batches` held-out batches.
+    pub fn evaluate(&self, batches: u64) -> Result<Evaluation, TrainError> {
+        let mut loss = 0.0;
+        let mut score = None::<f64>;
+        for i in 0..batches.max(1) {
+            let batch = self.task.batch(self.options.batch_size, 1, i);
+            let x = Self::inputs(&batch);
+            let fwd = self
+                .model
+                .forward(&x, batch.steps, batch.lanes, None, &self.options.pass)?;
+            let (l, _) = Loss::new(self.options.loss).eval(
+                &fwd.outputs,
+                self.model.n_out,
+                &batch.target,
+                &batch.mask,
+            )?;
+            loss += l;
+            let y: Vec<f64> = fwd.outputs.iter().map(|v| v.to_f64()).collect();
+            if let Some(s) = batch.score(&y, self.model.n_out) {
+                *score.get_or_insert(0.0) += s;
+            }
+        }
+        let k = batches.max(1) as f64;
+        Ok(Evaluation {
+            iteration: self.iteration,
+            loss: loss / k,
+            score: score.map(|s| s / k),
+        })
+    }
+
+    fn reached(&self, score: Option<f64>) -> bool {
+        match (self.options.target_score, score) {
+            (Some(target), Some(s)) => {
+                if self.task.kind == crate::tasks::TaskKind::Odr {
+                    s <= target
+                } else {
+                    s >= target
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Train until the iterations are done, early stopping, or the target score; `report` sees
+    /// every step and every evaluation.
+    pub fn train(
+        &mut self,
+        mut report: impl FnMut(&StepRecord, Option<&Evaluation>),
+    ) -> Result<Stop, TrainError> {
+        while self.iteration < self.options.iterations {
+            let record = self.step()?;
+            let every = self.options.validate_every;
+            let evaluation = if every > 0 && self.iteration % every == 0 {
+                Some(self.evaluate(self.options.validation_batches)?)
+            } else {
+                None
+            };
+            report(&record, evaluation.as_ref());
+            if let Some(e) = evaluation {
+                if e.loss < self.best_loss {
+                    self.best_loss = e.loss;
+                    self.best_params = Some(self.model.params.values.clone());
+                    self.bad_evaluations = 0;
+                } else {
+                    self.bad_evaluations += 1;
+                }
+                if self.reached(e.score) {
+                    return Ok(Stop::TargetReached);
+                }
+                if self.options.patience > 0 && self.bad_evaluations >= self.options.patience {
+                    if let Some(best) = &self.best_params {
+                        self.model.params.values = best.clone();
+                    }
+                    return Ok(Stop::EarlyStopping);
+                }
+            }
+        }
+        Ok(Stop::Iterations)
+    }
+
+    /// The whole training state as named arrays: `param.*`, `best.*`, `optimizer.m`,
+    /// `optimizer.v`, `trainer.state` = [iteration, optimiser steps, best loss, bad evaluations].
+    pub fn state_arrays(&self) -> Vec<NamedArray> {
+        let mut arrays = self.model.params.to_arrays("param.");
+        if let Some(best) = &self.best_params {
+            let mut p = self.model.params.clone();
+            p.values = best.clone();
+            arrays.extend(p.to_arrays("best."));
+        }
+        let n = self.optimizer.m.len();
+        for (name, v) in [
+            ("optimizer.m", &self.optimizer.m),
+            ("optimizer.v", &self.optimizer.v),
+        ] {
+            arrays.push(NamedArray {
+                name: name.into(),
+                shape: vec![n],
+                data: ArrayData::F64(v.clone()),
+            });
+        }
+        arrays.push(NamedArray {
+            name: "trainer.state".into(),
+            shape: vec![4],
+            data: ArrayData::F64(vec![
+                self.iteration as f64,
+                self.optimizer.steps as f64,
+                self.best_loss,
+                self.bad_evaluations as f64,
+            ]),
+        });
+        arrays
+    }
+
+    /// Restore a state written by [`Trainer::state_arrays`].
+    pub fn load_state(&mut self, arrays: &[NamedArray]) -> Result<(), TrainError> {
+        self.model
+            .params
+            .load_arrays(arrays, "param.")
+            .map_err(TrainError::Io)?;
+        if arrays.iter().any(|a| a.name.starts_with("best.")) {
+            let mut p = self.model.params.clone();
+            p.load_arrays(arrays, "best.").map_err(TrainError::Io)?;
+            self.best_params = Some(p.values);
+        }
+        let get = |name: &str| {
+            arrays
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| a.data.to_f64())
+                .ok_or_else(|| TrainError::Io(format!("the checkpoint has no array `{name}`")))
+        };
+        let m = get("optimizer.m")?;
+        let v = get("optimizer.v")?;
+        if m.len() != self.optimizer.m.len() || v.len() != self.optimizer.v.len() {
+            return Err(TrainError::Io(format!(
+                "the checkpoint's optimiser state has {} values, the model {}",
+                m.len(),
+                self.optimizer.m.len()
+            )));
+        }
+        self.optimizer.m = m;
+        self.optimizer.v = v;
+        let s = get("trainer.state")?;
+        self.iteration = s[0] as u64;
+        self.optimizer.steps = s[1] as u64;
+        self.best_loss = s[2];
+        self.bad_evaluations = s[3] as u64;
+        Ok(())
+    }
+}
