@@ -28,7 +28,7 @@ pub mod model;
 pub mod optim;
 pub mod params;
 pub mod readout;
-// pub mod spiking;
+pub mod spiking;
 pub mod tasks;
 pub mod trainer;
 
@@ -40,7 +40,7 @@ pub use model::{
 pub use optim::{Optimizer, OptimizerKind};
 pub use params::{ParamSet, ParamSlot};
 pub use tasks::{Task, TaskBatch, TaskKind};
-pub use trainer::{Trainer, TrainerOptions};
+pub use trainer::{Network, Trainer, TrainerOptions};
 
 /// What can go wrong while building or training a model.
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,7 @@ use crate::TrainError;
 use crate::loss::{Loss, LossKind};
 use crate::model::{PassOptions, RateModel};
 use crate::optim::Optimizer;
+use crate::params::ParamSet;
 use crate::tasks::{Task, TaskBatch};
 use neuroxide::{ArrayData, NamedArray, Real};
 
@@ -69,10 +70,74 @@ pub enum Stop {
     TargetReached,
 }
 
+/// What the trainer needs of a network: sizes, parameters, a forward pass that keeps what its
+/// backward pass needs, and the backward pass.
+pub trait Network<T: Real>: Clone {
+    type Cache;
+    /// (inputs, outputs).
+    fn sizes(&self) -> (usize, usize);
+    fn params(&self) -> &ParamSet<T>;
+    fn params_mut(&mut self) -> &mut ParamSet<T>;
+    /// Outputs (`T × B × N_out`), the value of the network's own penalty terms, and the cache.
+    fn run(
+        &self,
+        x: &[T],
+        steps: usize,
+        lanes: usize,
+        options: &PassOptions,
+    ) -> Result<(Vec<T>, f64, Self::Cache), TrainError>;
+    /// ∂(loss + penalties)/∂parameters given ∂loss/∂outputs.
+    fn gradient(
+        &self,
+        cache: &Self::Cache,
+        x: &[T],
+        d_out: &[T],
+        options: &PassOptions,
+    ) -> Result<Vec<T>, TrainError>;
+    /// Put parameters back into their allowed range after an optimiser step.
+    fn project(&mut self) {}
+}
+
+impl<T: Real> Network<T> for RateModel<T> {
+    type Cache = crate::model::Forward<T>;
+    fn sizes(&self) -> (usize, usize) {
+        (self.n_in, self.n_out)
+    }
+    fn params(&self) -> &ParamSet<T> {
+        &self.params
+    }
+    fn params_mut(&mut self) -> &mut ParamSet<T> {
+        &mut self.params
+    }
+    fn run(
+        &self,
+        x: &[T],
+        steps: usize,
+        lanes: usize,
+        options: &PassOptions,
+    ) -> Result<(Vec<T>, f64, Self::Cache), TrainError> {
+        let fwd = self.forward(x, steps, lanes, None, options)?;
+        let penalty = options.rate_l2 * fwd.mean_rate_sq;
+        Ok((fwd.outputs.clone(), penalty, fwd))
+    }
+    fn gradient(
+        &self,
+        cache: &Self::Cache,
+        x: &[T],
+        d_out: &[T],
+        options: &PassOptions,
+    ) -> Result<Vec<T>, TrainError> {
+        self.backward(cache, x, d_out, options)
+    }
+    fn project(&mut self) {
+        RateModel::project(self)
+    }
+}
+
 /// A model, a task and an optimiser, trained together.
 #[derive(Clone, Debug)]
-pub struct Trainer<T: Real> {
-    pub model: RateModel<T>,
+pub struct Trainer<T: Real, M: Network<T> = RateModel<T>> {
+    pub model: M,
     pub task: Task,
     pub optimizer: Optimizer,
     pub options: TrainerOptions,
@@ -86,14 +151,15 @@ pub struct Trainer<T: Real> {
 
 const WEIGHT_NAMES: &[&str] = &["recurrent", "u", "v", "readin", "readout"];
 
-impl<T: Real> Trainer<T> {
+impl<T: Real, M: Network<T>> Trainer<T, M> {
     pub fn new(
-        model: RateModel<T>,
+        model: M,
         task: Task,
         optimizer: Optimizer,
         options: TrainerOptions,
     ) -> Result<Self, TrainError> {
-        task.check(model.n_in, model.n_out, options.loss)?;
+        let (n_in, n_out) = model.sizes();
+        task.check(n_in, n_out, options.loss)?;
         if options.batch_size == 0 {
             return Err(TrainError::invalid(
                 "train.batch_size",
@@ -101,17 +167,23 @@ impl<T: Real> Trainer<T> {
                 "a positive batch size",
             ));
         }
-        if !model.params.slots.iter().any(|s| s.trainable) {
+        if !model.params().slots.iter().any(|s| s.trainable) {
             return Err(TrainError::invalid(
                 "train.parameters",
                 "[]",
                 format!(
                     "at least one parameter to train (this model has {})",
-                    model.parameter_names().join(", ")
+                    model
+                        .params()
+                        .slots
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
-        let mask = model.params.trainable_mask();
+        let mask = model.params().trainable_mask();
         Ok(Trainer {
             model,
             task,
@@ -133,25 +205,21 @@ impl<T: Real> Trainer<T> {
     pub fn loss_and_grad(&self, batch: &TaskBatch) -> Result<(f64, Vec<T>, Vec<f64>), TrainError> {
         let x = Self::inputs(batch);
         let opts = &self.options.pass;
-        let fwd = self
-            .model
-            .forward(&x, batch.steps, batch.lanes, None, opts)?;
-        let (mut loss, d_out) = Loss::new(self.options.loss).eval(
-            &fwd.outputs,
-            self.model.n_out,
-            &batch.target,
-            &batch.mask,
-        )?;
-        loss += opts.rate_l2 * fwd.mean_rate_sq;
-        let mut grad = self.model.backward(&fwd, &x, &d_out, opts)?;
+        let n_out = self.model.sizes().1;
+        let (outputs, penalty, cache) = self.model.run(&x, batch.steps, batch.lanes, opts)?;
+        let (mut loss, d_out) =
+            Loss::new(self.options.loss).eval(&outputs, n_out, &batch.target, &batch.mask)?;
+        loss += penalty;
+        let mut grad = self.model.gradient(&cache, &x, &d_out, opts)?;
         if self.options.weight_l2 != 0.0 {
             let lam = self.options.weight_l2;
-            for s in &self.model.params.slots {
+            let params = self.model.params();
+            for s in &params.slots {
                 if !(s.trainable && WEIGHT_NAMES.contains(&s.name.as_str())) {
                     continue;
                 }
                 for i in s.offset..s.offset + s.len {
-                    let p = self.model.params.values[i].to_f64();
+                    let p = params.values[i].to_f64();
                     loss += lam * p * p;
                     grad[i] += T::from_f64(2.0 * lam * p);
                 }
@@ -163,7 +231,7 @@ impl<T: Real> Trainer<T> {
                 self.iteration
             )));
         }
-        let outputs = fwd.outputs.iter().map(|v| v.to_f64()).collect();
+        let outputs = outputs.iter().map(|v| v.to_f64()).collect();
         Ok((loss, grad, outputs))
     }
 
@@ -174,13 +242,13 @@ impl<T: Real> Trainer<T> {
         let lr = self.optimizer.current_lr();
         let grad_norm = self
             .optimizer
-            .step(&mut self.model.params.values, &grad, &self.mask);
+            .step(&mut self.model.params_mut().values, &grad, &self.mask);
         self.model.project();
         self.iteration += 1;
         Ok(StepRecord {
             iteration: self.iteration,
             loss,
-            score: batch.score(&outputs, self.model.n_out),
+            score: batch.score(&outputs, self.model.sizes().1),
             grad_norm,
             lr,
         })
@@ -193,18 +261,15 @@ impl<T: Real> Trainer<T> {
         for i in 0..batches.max(1) {
             let batch = self.task.batch(self.options.batch_size, 1, i);
             let x = Self::inputs(&batch);
-            let fwd = self
+            let n_out = self.model.sizes().1;
+            let (outputs, _, _) = self
                 .model
-                .forward(&x, batch.steps, batch.lanes, None, &self.options.pass)?;
-            let (l, _) = Loss::new(self.options.loss).eval(
-                &fwd.outputs,
-                self.model.n_out,
-                &batch.target,
-                &batch.mask,
-            )?;
+                .run(&x, batch.steps, batch.lanes, &self.options.pass)?;
+            let (l, _) =
+                Loss::new(self.options.loss).eval(&outputs, n_out, &batch.target, &batch.mask)?;
             loss += l;
-            let y: Vec<f64> = fwd.outputs.iter().map(|v| v.to_f64()).collect();
-            if let Some(s) = batch.score(&y, self.model.n_out) {
+            let y: Vec<f64> = outputs.iter().map(|v| v.to_f64()).collect();
+            if let Some(s) = batch.score(&y, n_out) {
                 *score.get_or_insert(0.0) += s;
             }
         }
@@ -247,7 +312,7 @@ impl<T: Real> Trainer<T> {
             if let Some(e) = evaluation {
                 if e.loss < self.best_loss {
                     self.best_loss = e.loss;
-                    self.best_params = Some(self.model.params.values.clone());
+                    self.best_params = Some(self.model.params().values.clone());
                     self.bad_evaluations = 0;
                 } else {
                     self.bad_evaluations += 1;
@@ -257,7 +322,7 @@ impl<T: Real> Trainer<T> {
                 }
                 if self.options.patience > 0 && self.bad_evaluations >= self.options.patience {
                     if let Some(best) = &self.best_params {
-                        self.model.params.values = best.clone();
+                        self.model.params_mut().values = best.clone();
                     }
                     return Ok(Stop::EarlyStopping);
                 }
@@ -269,9 +334,9 @@ impl<T: Real> Trainer<T> {
     /// The whole training state as named arrays: `param.*`, `best.*`, `optimizer.m`,
     /// `optimizer.v`, `trainer.state` = [iteration, optimiser steps, best loss, bad evaluations].
     pub fn state_arrays(&self) -> Vec<NamedArray> {
-        let mut arrays = self.model.params.to_arrays("param.");
+        let mut arrays = self.model.params().to_arrays("param.");
         if let Some(best) = &self.best_params {
-            let mut p = self.model.params.clone();
+            let mut p = self.model.params().clone();
             p.values = best.clone();
             arrays.extend(p.to_arrays("best."));
         }
@@ -302,11 +367,11 @@ impl<T: Real> Trainer<T> {
     /// Restore a state written by [`Trainer::state_arrays`].
     pub fn load_state(&mut self, arrays: &[NamedArray]) -> Result<(), TrainError> {
         self.model
-            .params
+            .params_mut()
             .load_arrays(arrays, "param.")
             .map_err(TrainError::Io)?;
         if arrays.iter().any(|a| a.name.starts_with("best.")) {
-            let mut p = self.model.params.clone();
+            let mut p = self.model.params().clone();
             p.load_arrays(arrays, "best.").map_err(TrainError::Io)?;
             self.best_params = Some(p.values);
         }
