@@ -20,6 +20,7 @@
 pub mod connectivity;
 pub mod input;
 pub mod lower;
+pub mod mixed;
 pub mod monitor;
 pub mod neurons;
 pub mod operators;

@@ -8,6 +8,7 @@
 
 use crate::connectivity::{self, BlockSpec};
 use crate::input::{Input, InputKind};
+use crate::mixed::RateToSpiking;
 use crate::monitor::{Recorder, Schedule};
 use crate::operators::{Operator, build_operator, csr_from_edges, dense_operator};
 use crate::rate::Propagator;
@@ -60,7 +61,11 @@ pub struct Channel<T: Real> {
 #[derive(Debug)]
 pub struct Projection<T: Real> {
     pub name: String,
+    /// Index of the presynaptic rate population, or of the spiking one with `pre_spiking`.
     pub pre: usize,
+    /// The presynaptic population is spiking: the projection reads its spike density `S/dt`
+    /// ([`crate::mixed`]).
+    pub pre_spiking: bool,
     pub post: usize,
     pub operator: Operator<T>,
     pub scale: Vec<T>,
@@ -93,6 +98,8 @@ pub struct Lowered<T: Real> {
     /// Spiking populations, their projections, Poisson drives and spike monitors
     /// ([`crate::spiking`]). `populations`, `channels` and `projections` above hold the rate part.
     pub spiking: SpikingNetwork<T>,
+    /// Rate → spiking couplings ([`crate::mixed`]); spiking → rate ones are in `projections`.
+    pub rate_to_spiking: Vec<RateToSpiking<T>>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> SpecErrors {
@@ -357,6 +364,7 @@ pub fn lower<T: Real>(
 
     // Projections and their operators.
     let mut projections = Vec::new();
+    let mut rate_to_spiking = Vec::new();
     let mut channel_keys: Vec<(usize, Vec<Option<u64>>)> = Vec::new();
     let mut channels: Vec<Channel<T>> = Vec::new();
     for (name, proj) in &spec.projections {
@@ -366,11 +374,13 @@ pub fn lower<T: Real>(
             .populations
             .get_index_of(&proj.post)
             .expect("validated");
-        // Projections from spiking populations are lowered with them (validation admits
-        // spiking → spiking only).
-        let (Some(pre_rate), Some(post_rate)) = (rate_index[pre], rate_index[post]) else {
+        // Spiking → spiking projections are lowered with the spiking populations; couplings
+        // between a rate and a spiking population here, through the same operators
+        // ([`crate::mixed`]).
+        let (pre_rate, post_rate) = (rate_index[pre], rate_index[post]);
+        if pre_rate.is_none() && post_rate.is_none() {
             continue;
-        };
+        }
         let (n_pre, n_post) = (spec.populations[pre].size, spec.populations[post].size);
         let scaling = proj.scaling.unwrap_or_else(|| default_scaling(&proj.rule));
         let k = mean_in_degree(&proj.rule, n_pre, n_post);
@@ -442,6 +452,16 @@ pub fn lower<T: Real>(
             build_operator(&block, pool).map_err(|e| err(at("rule"), e.to_string()))?
         };
         let scale = per_lane(&|s| s.projections[name].weight * factor);
+        let Some(post_rate) = post_rate else {
+            rate_to_spiking.push(RateToSpiking {
+                name: name.clone(),
+                pre: pre_rate.expect("a rate population on one side"),
+                post: spiking_index[post].expect("a spiking post population"),
+                operator,
+                scale,
+            });
+            continue;
+        };
         // Channel: the post population and the per-lane synaptic time constant.
         let taus: Vec<Option<u64>> = lane_specs
             .iter()
@@ -477,7 +497,8 @@ pub fn lower<T: Real>(
         channels[channel].projections.push(projections.len());
         projections.push(Projection {
             name: name.clone(),
-            pre: pre_rate,
+            pre: pre_rate.unwrap_or_else(|| spiking_index[pre].expect("spiking")),
+            pre_spiking: pre_rate.is_none(),
             post: post_rate,
             operator,
             scale,
@@ -770,7 +791,7 @@ pub fn lower<T: Real>(
         recorder.spiking = spiking;
         recorders.push(recorder);
     }
-    let spiking = lower_spiking::<T>(
+    let mut spiking = lower_spiking::<T>(
         spec,
         &lane_specs,
         base_dir,
@@ -779,6 +800,10 @@ pub fn lower<T: Real>(
         &spiking_inputs,
         record_steps,
     )?;
+    for coupling in &rate_to_spiking {
+        let population = &mut spiking.populations[coupling.post];
+        population.state.coupled = vec![T::ZERO; population.params.size * lanes];
+    }
 
     let lane_values = spec
         .sweep
@@ -827,6 +852,7 @@ pub fn lower<T: Real>(
         lane_offset: spec.lane_offset,
         base_dir: base_dir.map(Path::to_path_buf),
         spiking,
+        rate_to_spiking,
     })
 }
 

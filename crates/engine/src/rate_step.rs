@@ -108,13 +108,14 @@ impl<T: Real> RateStep<T> {
                         let Operator::Factored(op) = &net.projections[q].operator else {
                             unreachable!()
                         };
-                        let pre = net.projections[q].pre;
                         let same = |s: &Source| {
                             let Operator::Factored(other) = &net.projections[s.projection].operator
                             else {
                                 unreachable!()
                             };
-                            net.projections[s.projection].pre == pre && other.right() == op.right()
+                            let (a, b) = (&net.projections[s.projection], &net.projections[q]);
+                            (a.pre, a.pre_spiking) == (b.pre, b.pre_spiking)
+                                && other.right() == op.right()
                         };
                         let source = match sources.iter().position(same) {
                             Some(k) => k,
@@ -207,7 +208,7 @@ impl<T: Real> RateStep<T> {
                 channel.drive.iter_mut().for_each(|x| *x = T::ZERO);
                 for &q in &channel.projections {
                     let projection = &net.projections[q];
-                    let pre = &net.populations[projection.pre].rate;
+                    let pre = crate::mixed::presynaptic(&net.populations, &net.spiking, projection);
                     projection.operator.apply_add_scaled(
                         pre,
                         &mut channel.drive,
@@ -224,7 +225,8 @@ impl<T: Real> RateStep<T> {
                 unreachable!()
             };
             let z = &mut self.z[source.offset..source.offset + source.rank * lanes];
-            op.project(&net.populations[projection.pre].rate, lanes, z, pool);
+            let pre = crate::mixed::presynaptic(&net.populations, &net.spiking, projection);
+            op.project(pre, lanes, z, pool);
         }
         for plan in &mut self.populations {
             for part in &plan.parts {

@@ -541,6 +541,7 @@ impl<T: Real> Simulation<T> {
 
     /// One integration step on `pool` (already installed).
     fn step_once(&mut self, pool: &rayon::ThreadPool) -> Result<(), String> {
+        crate::mixed::couple(&mut self.net, pool);
         if let Err(p) = self.rate_step.step(&mut self.net, self.step, pool) {
             return Err(self.divergence(p));
         }

@@ -410,6 +410,20 @@ impl Validator<'_> {
         }
     }
 
+    /// A coupling between a rate and a spiking population (see the README's "Rate and spiking
+    /// populations together"): spikes → rate through the rate population's synaptic filter,
+    /// rate → spiking as an input current without a filter of its own.
+    fn mixed_projection(&mut self, name: &str, proj: &ProjectionSpec, pre_spiking: bool) {
+        let at = |key: &str| format!("projections.{name}.{key}");
+        if !pre_spiking && proj.tau_syn.is_some() {
+            self.push(SpecError::new(
+                at("tau_syn"),
+                "a rate → spiking coupling is an input current (weight × presynaptic rate) without \
+                 a synaptic filter; remove `tau_syn`",
+            ));
+        }
+    }
+
     fn projection(&mut self, spec: &NetworkSpec, name: &str, proj: &ProjectionSpec) {
         let at = |key: &str| format!("projections.{name}.{key}");
         let pre = self
@@ -428,11 +442,7 @@ impl Validator<'_> {
         let pre_spiking = spec.populations[&proj.pre].model.is_spiking();
         let post_spiking = spec.populations[&proj.post].model.is_spiking();
         if pre_spiking != post_spiking {
-            self.push(SpecError::new(
-                format!("projections.{name}"),
-                "couplings between a rate and a spiking population are not supported yet; \
-                 connect rate to rate and spiking to spiking populations",
-            ));
+            self.mixed_projection(name, proj, pre_spiking);
         }
         if spec.populations[&proj.post].model == NeuronModel::Poisson {
             self.push(SpecError::invalid(
@@ -444,7 +454,7 @@ impl Validator<'_> {
                 ),
             ));
         }
-        if pre_spiking {
+        if pre_spiking && post_spiking {
             if proj.tau_syn.is_some() {
                 self.push(SpecError::new(
                     at("tau_syn"),
@@ -485,7 +495,8 @@ impl Validator<'_> {
         } else if proj.delay.is_some() || proj.delay_max.is_some() {
             self.push(SpecError::new(
                 at("delay"),
-                "delays apply to projections between spiking populations",
+                "delays apply to projections between spiking populations (a coupling between a \
+                 rate and a spiking population acts from the next step on)",
             ));
         }
         let self_projection = proj.pre == proj.post;

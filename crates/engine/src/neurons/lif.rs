@@ -204,6 +204,15 @@ impl<T: Real> Lif<T> {
         self.refractory_steps
     }
 
+    /// The derived quantities, for the vectorised kernel of `crate::spiking`: the membrane and
+    /// `[V_th, V_reset, V_min, I_e]`.
+    pub(crate) fn derived(&self) -> (&Membrane<T>, [T; 4]) {
+        (
+            &self.membrane,
+            [self.v_th, self.v_reset, self.v_min, self.i_e],
+        )
+    }
+
     /// One step of `dt` (see the module documentation). Returns whether the neuron spiked.
     #[inline(always)]
     pub fn step(&self, v: &mut T, refractory: &mut u32, drive: Drive<T>) -> bool {

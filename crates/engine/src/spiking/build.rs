@@ -280,6 +280,7 @@ pub(crate) fn lower_spiking<T: Real>(
             ring_inh: vec![T::ZERO; n * slots],
             external: vec![T::ZERO; n],
             density: vec![T::ZERO; n],
+            coupled: Vec::new(),
             trace: if population.params.trace.is_some() {
                 vec![T::ZERO; n]
             } else {
@@ -308,6 +309,7 @@ fn empty_state<T: Real>() -> PopulationState<T> {
         ring_inh: Vec::new(),
         external: Vec::new(),
         density: Vec::new(),
+        coupled: Vec::new(),
         trace: Vec::new(),
     }
 }

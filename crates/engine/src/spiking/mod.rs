@@ -52,12 +52,15 @@
 //! projection's delay is homogeneous: Brunel's network A (15.6 M synapses) holds 31 MB of indices.
 
 mod build;
+mod cells;
+#[cfg(target_arch = "x86_64")]
+mod cells_avx2;
 pub mod poisson;
 
 pub(crate) use build::lower_spiking;
 
 use crate::input::Input;
-use crate::neurons::{Drive, Neuron};
+use crate::neurons::Neuron;
 use crate::real::Real;
 use crate::rng::{PHILOX_BATCH, Philox4x32};
 use neuroxide_model::{SpikingInitial, SynapseKind, Variable};
@@ -161,6 +164,9 @@ pub struct PopulationState<T: Real> {
     pub density: Vec<T>,
     /// Spike traces (empty without `trace`).
     pub trace: Vec<T>,
+    /// Current of the step from rate populations ([`crate::mixed`]; empty without such
+    /// couplings).
+    pub coupled: Vec<T>,
 }
 
 /// A spiking population at run time.
@@ -272,6 +278,7 @@ struct Block<'a, T: Real> {
     ring_inh: &'a mut [T],
     external: &'a mut [T],
     trace: &'a mut [T],
+    coupled: &'a [T],
 }
 
 /// What a block returns: spikes per lane, and the first non-finite (neuron, lane).
@@ -348,6 +355,7 @@ impl<T: Real> SpikingNetwork<T> {
             // Populations without a trace get empty slices.
             let trace_rows = if s.trace.is_empty() { 0 } else { rows };
             let mut traces = s.trace.chunks_mut(trace_rows.max(1));
+            let mut coupled = s.coupled.chunks(rows);
             for (
                 index,
                 (
@@ -364,7 +372,9 @@ impl<T: Real> SpikingNetwork<T> {
                 } else {
                     traces.next().expect("one trace chunk per block")
                 };
+                let coupled: &[T] = coupled.next().unwrap_or(&[]);
                 blocks.push(Block {
+                    coupled,
                     population: p,
                     index,
                     params,
@@ -545,6 +555,7 @@ fn update_block<T: Real>(
         ring_inh,
         external,
         trace,
+        coupled,
     } = block;
     let slots = params.slots;
     let first = index * TARGET_BLOCK;
@@ -668,7 +679,7 @@ fn update_block<T: Real>(
     }
 
     // 2. External currents of the step.
-    let has_external = params.inputs.iter().any(|&i| inputs[i].active(step));
+    let has_external = params.inputs.iter().any(|&i| inputs[i].active(step)) || !coupled.is_empty();
     if has_external {
         external.iter_mut().for_each(|x| *x = T::ZERO);
         for &i in &params.inputs {
@@ -676,6 +687,10 @@ fn update_block<T: Real>(
             if input.active(step) {
                 input.add_rows(step, first, external, lanes);
             }
+        }
+        // Currents from rate populations, after the inputs.
+        for (x, &c) in external.iter_mut().zip(coupled) {
+            *x += c;
         }
     }
     let drives: Vec<&PoissonDrive<T>> = params
@@ -726,106 +741,40 @@ fn update_block<T: Real>(
         poisson_effect.push(effect);
     }
 
-    // 3. Neurons.
+    // 3. Neurons: the AVX2 kernel where it applies (it handles a multiple of 8 cells), the
+    // reference loop for the rest; both give bitwise the same results.
     let slot = (step % slots as u64) as usize;
-    let kind = params.synapse;
+    let effects: Vec<(bool, &[T])> = drives
+        .iter()
+        .zip(&poisson_effect)
+        .map(|(d, e)| (d.inhibitory, e.as_slice()))
+        .collect();
+    let mut cells = cells::Cells {
+        v,
+        w,
+        refractory,
+        g_exc,
+        g_inh,
+        x_exc,
+        x_inh,
+        arrival_exc: &mut ring_exc[slot * slot_len..(slot + 1) * slot_len],
+        arrival_inh: &mut ring_inh[slot * slot_len..(slot + 1) * slot_len],
+        external: if has_external { Some(&*external) } else { None },
+        trace,
+        effects: &effects,
+        first,
+        lanes,
+    };
     let mut spikes = vec![Vec::new(); lanes];
     let mut bad = None;
-    for r in 0..rows {
-        let neuron = first + r;
-        for l in 0..lanes {
-            let k = r * lanes + l;
-            let at = slot * slot_len + k;
-            let mut a_exc = ring_exc[at];
-            let mut a_inh = ring_inh[at];
-            ring_exc[at] = T::ZERO;
-            ring_inh[at] = T::ZERO;
-            for (drive, effect) in drives.iter().zip(&poisson_effect) {
-                if drive.inhibitory {
-                    a_inh += effect[k];
-                } else {
-                    a_exc += effect[k];
-                }
-            }
-            let current = if has_external { external[k] } else { T::ZERO };
-            let drive = match kind {
-                SynapseKind::Delta => Drive {
-                    current,
-                    jump: a_exc + a_inh,
-                    g_exc: T::ZERO,
-                    g_inh: T::ZERO,
-                },
-                SynapseKind::CurrentExp => {
-                    g_exc[k] += a_exc;
-                    g_inh[k] += a_inh;
-                    Drive {
-                        current: current + g_exc[k] + g_inh[k],
-                        jump: T::ZERO,
-                        g_exc: T::ZERO,
-                        g_inh: T::ZERO,
-                    }
-                }
-                SynapseKind::Filtered => {
-                    g_exc[k] += a_exc * params.kick_exc[l];
-                    g_inh[k] += a_inh * params.kick_inh[l];
-                    Drive {
-                        current: current + g_exc[k] + g_inh[k],
-                        jump: T::ZERO,
-                        g_exc: T::ZERO,
-                        g_inh: T::ZERO,
-                    }
-                }
-                SynapseKind::CurrentAlpha => {
-                    x_exc[k] += a_exc * params.kick_exc[l];
-                    x_inh[k] += a_inh * params.kick_inh[l];
-                    Drive {
-                        current: current + g_exc[k] + g_inh[k],
-                        jump: T::ZERO,
-                        g_exc: T::ZERO,
-                        g_inh: T::ZERO,
-                    }
-                }
-                SynapseKind::ConductanceExp => {
-                    g_exc[k] += a_exc;
-                    g_inh[k] += a_inh;
-                    Drive {
-                        current,
-                        jump: T::ZERO,
-                        g_exc: g_exc[k],
-                        g_inh: g_inh[k],
-                    }
-                }
-            };
-            let spiked = params.neurons[l].step(&mut v[k], &mut w[k], &mut refractory[k], drive);
-            match kind {
-                SynapseKind::Delta => {}
-                SynapseKind::CurrentExp | SynapseKind::ConductanceExp | SynapseKind::Filtered => {
-                    g_exc[k] *= params.decay_exc[l];
-                    g_inh[k] *= params.decay_inh[l];
-                }
-                SynapseKind::CurrentAlpha => {
-                    g_exc[k] = params.decay_exc[l] * (g_exc[k] + params.dt * x_exc[k]);
-                    x_exc[k] *= params.decay_exc[l];
-                    g_inh[k] = params.decay_inh[l] * (g_inh[k] + params.dt * x_inh[k]);
-                    x_inh[k] *= params.decay_inh[l];
-                }
-            }
-            if spiked {
-                spikes[l].push(neuron as u32);
-            }
-            if let Some(tp) = &params.trace {
-                let x = trace[k] * tp.decay;
-                trace[k] = match (spiked, tp.additive) {
-                    (false, _) => x,
-                    (true, true) => x + tp.scale,
-                    (true, false) => tp.scale,
-                };
-            }
-            if bad.is_none() && !v[k].is_finite() {
-                bad = Some((neuron, l));
-            }
-        }
-    }
+    let done = cells::update_fast(params, &mut cells, &mut spikes, &mut bad);
+    cells::update(
+        params,
+        &mut cells,
+        done..rows * lanes,
+        &mut spikes,
+        &mut bad,
+    );
     BlockOutcome {
         population,
         spikes,
