@@ -18,11 +18,13 @@
 //! ```
 
 pub mod connectivity;
+pub mod encoders;
 pub mod input;
 pub mod lower;
 pub mod monitor;
 pub mod neurons;
 pub mod operators;
+pub mod plasticity;
 pub mod rate;
 mod rate_step;
 pub mod real;

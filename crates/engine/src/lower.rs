@@ -93,6 +93,8 @@ pub struct Lowered<T: Real> {
     /// Spiking populations, their projections, Poisson drives and spike monitors
     /// ([`crate::spiking`]). `populations`, `channels` and `projections` above hold the rate part.
     pub spiking: SpikingNetwork<T>,
+    /// Hebbian rules of plastic rate projections ([`crate::plasticity::rate`]).
+    pub plastic_rates: Vec<crate::plasticity::RatePlasticity<T>>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> SpecErrors {
@@ -498,7 +500,7 @@ pub fn lower<T: Real>(
             .populations
             .get_index_of(&input.target)
             .expect("validated");
-        if input.poisson.is_some() {
+        if input.poisson.is_some() || input.encoder.is_some() {
             continue; // lowered with the spiking populations
         }
         let size = spec.populations[target].size;
@@ -809,6 +811,7 @@ pub fn lower<T: Real>(
         })
         .collect();
 
+    let plastic_rates = crate::plasticity::rate::lower(spec, &projections, dt);
     Ok(Lowered {
         lanes,
         dt_ms: dt,
@@ -827,6 +830,7 @@ pub fn lower<T: Real>(
         lane_offset: spec.lane_offset,
         base_dir: base_dir.map(Path::to_path_buf),
         spiking,
+        plastic_rates,
     })
 }
 
