@@ -224,3 +224,260 @@ fn rstdp_converts_eligibility_with_dopamine() {
     ));
     assert!(window(&results).iter().all(|(_, dw)| *dw == 0.0));
 }
+
+fn example(name: &str) -> String {
+    let path = format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn run_overrides(yaml: &str, overrides: &[&str], threads: usize) -> Results {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let spec = ModelFile::from_yaml(yaml, None, &overrides)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .spec;
+    let options = BuildOptions {
+        threads: Some(threads),
+        base_dir: None,
+    };
+    simulate(&spec, &options).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// examples/stdp_poisson.yaml: synchronous (causal) inputs potentiate to the bound, Poisson
+/// (uncorrelated) inputs depress.
+#[test]
+fn stdp_example_potentiates_causal_inputs_and_depresses_uncorrelated_ones() {
+    let results = run(&example("stdp_poisson.yaml"));
+    let volley = mean(&results.values("volley_out.weights"));
+    let noise = mean(&results.values("noise_out.weights"));
+    assert!(volley > 250.0, "volley weights {volley} (start 100)");
+    assert!(noise < 95.0, "Poisson weights {noise} (start 100)");
+    // Same mean input rate in both groups (40 Hz), so the difference is timing alone.
+    let rv = results.values("volley.mean_rate_mean")[0];
+    let rn = results.values("noise.mean_rate_mean")[0];
+    assert!((rv - 40.0).abs() < 1e-9 && (rn - 40.0).abs() < 3.0, "{rv} {rn}");
+    // The recorded trace ends at the final weights and grows monotonically for the volleys.
+    let trace = results.get("volley_out.weights_trace").unwrap();
+    assert_eq!(trace.shape, vec![1, 12, 20]);
+    let frames = results.values("volley_out.weights_trace");
+    let first = mean(&frames[..20]);
+    let last = mean(&frames[11 * 20..]);
+    assert!(first < last && (last - volley).abs() < 1e-9);
+}
+
+/// examples/vogels_istdp.yaml: inhibitory plasticity brings both lanes (different drives) to the
+/// 5 Hz target; without it they fire at 20 and 30 Hz.
+#[test]
+fn vogels_example_balances_to_the_target_rate() {
+    let yaml = example("vogels_istdp.yaml");
+    let results = run(&yaml);
+    let rates = results.values("E.rate_mean"); // (2 lanes, 8 windows of 500 ms)
+    for lane in 0..2 {
+        let late = mean(&rates[lane * 8 + 4..lane * 8 + 8]);
+        assert!((4.0..7.0).contains(&late), "lane {lane}: {late} Hz over the last 2 s");
+    }
+    // The stronger drive needs more inhibition.
+    let w = results.values("IE.weights");
+    assert!(mean(&w[5000..]) > 1.3 * mean(&w[..5000]));
+    let still = run_overrides(&yaml, &["projections.IE.plasticity.eta=0"], 2);
+    let rates = still.values("E.rate_mean");
+    assert!(mean(&rates[4..8]) > 18.0 && mean(&rates[12..16]) > 28.0);
+}
+
+/// examples/decision_making.yaml: the population with the stronger input wins (and suppresses
+/// the other) in ≥ 90 % of the lanes; swapping the inputs swaps the winner.
+#[test]
+fn decision_network_picks_the_stronger_input() {
+    let yaml = example("decision_making.yaml");
+    for (overrides, winner) in [
+        (vec![], "E1"),
+        (
+            vec![
+                "inputs.strong.poisson.rate=5000Hz",
+                "inputs.weak.poisson.rate=5500Hz",
+            ],
+            "E2",
+        ),
+    ] {
+        let results = run_overrides(&yaml, &overrides, 2);
+        let e1 = results.values("E1.mean_rate_mean");
+        let e2 = results.values("E2.mean_rate_mean");
+        let lanes = e1.len();
+        assert_eq!(lanes, 20);
+        let (w, l) = if winner == "E1" { (&e1, &e2) } else { (&e2, &e1) };
+        let wins = (0..lanes).filter(|&k| w[k] > l[k]).count();
+        let decided = (0..lanes).filter(|&k| w[k] > 2.0 * l[k] + 1.0).count();
+        assert!(wins * 10 >= lanes * 9, "{winner} wins {wins}/{lanes}: {w:?} vs {l:?}");
+        assert!(decided * 10 >= lanes * 9, "winner-take-all in {decided}/{lanes}");
+    }
+}
+
+/// examples/bcm.yaml: the neuron becomes selective to the input that starts stronger, and the
+/// preferred weight settles at BCM's fixed point `w = y₀ ⟨x³⟩/⟨x²⟩²` (x = 1 + sin: 10/9).
+#[test]
+fn bcm_example_becomes_selective_at_the_fixed_point() {
+    let yaml = example("bcm.yaml");
+    for (overrides, winner) in [
+        (vec![], "a"),
+        (
+            vec!["projections.a.weight=0.45", "projections.b.weight=0.55"],
+            "b",
+        ),
+    ] {
+        let results = run_overrides(&yaml, &overrides, 1);
+        let loser = if winner == "a" { "b" } else { "a" };
+        let w = results.values(&format!("{winner}.weights"))[0];
+        let other = results.values(&format!("{loser}.weights"))[0];
+        assert_eq!(other, 0.0, "the other weight decays to the bound");
+        let fixed = 2.5 / (1.5 * 1.5);
+        assert!((w - fixed).abs() < 0.02 * fixed, "w = {w}, fixed point {fixed}");
+    }
+}
+
+/// Plain Hebb with constant rates: `dw/dt = η x (w x + I)`, so
+/// `w(t) = (w₀ + I/x) e^{η x² t} − I/x`.
+#[test]
+fn hebbian_growth_matches_the_closed_form() {
+    let yaml = "dt: 0.1 ms
+duration: 400 ms
+populations:
+  x: {size: 1, initial: {rate: {constant: 0.5}}}
+  y: {size: 1}
+projections:
+  xy: {pre: x, post: y, rule: all_to_all, weight: 0.1, plasticity: {rule: hebbian, eta: 0.01}}
+inputs:
+  drive: {target: x, constant: 0.5}
+  bias: {target: y, constant: 0.2}
+";
+    let results = run(yaml);
+    let w = results.values("xy.weights")[0];
+    let (x, i, w0, eta, t) = (0.5f64, 0.2, 0.1, 0.01, 400.0);
+    let expected = (w0 + i / x) * (eta * x * x * t).exp() - i / x;
+    assert!(
+        (w - expected).abs() < 2e-3 * expected,
+        "w = {w}, closed form {expected}"
+    );
+    // With a bound the growth stops there.
+    let bounded = run(&yaml.replace("eta: 0.01}", "eta: 0.01, w_max: 0.3}"));
+    assert!((bounded.values("xy.weights")[0] - 0.3).abs() < 1e-7);
+}
+
+/// The covariance rule learns from co-fluctuations only: constant rates leave the weight alone;
+/// in-phase fluctuations of pre and post strengthen it, anti-phase ones weaken it.
+#[test]
+fn covariance_rule_follows_the_sign_of_the_covariance() {
+    let model = |phase: &str| {
+        format!(
+            "dt: 1 ms
+duration: 2000 ms
+populations:
+  x: {{size: 1}}
+  y: {{size: 1}}
+projections:
+  xy: {{pre: x, post: y, rule: all_to_all, weight: 0.1, plasticity: {{rule: covariance, eta: 0.01, tau_avg: 1000 ms}}}}
+inputs:
+  drive: {{target: x, sine: {{amplitude: 0.5, frequency: 5 Hz, offset: 1.0}}}}
+  post: {{target: y, sine: {{amplitude: 1.0, frequency: 5 Hz, phase: {phase}, offset: 1.0}}}}
+"
+        )
+    };
+    let up = run(&model("0 deg")).values("xy.weights")[0];
+    let down = run(&model("180 deg")).values("xy.weights")[0];
+    assert!(up > 0.2 && down < 0.0, "in phase {up}, anti-phase {down}");
+    let flat = run(&model("0 deg").replace("amplitude: 0.5", "amplitude: 0.0").replace("amplitude: 1.0", "amplitude: 0.0"));
+    assert_eq!(flat.values("xy.weights")[0], 0.1f32 as f64);
+}
+
+/// Encoders: TTFS latencies `T − round(v̂ (T − 1))`, Gaussian receptive fields, and the Poisson
+/// encoder's mean count `v̂ · spikes` per window.
+#[test]
+fn encoders_follow_cnsproject() {
+    let yaml = "dt: 1 ms
+duration: 200 ms
+lanes: 4
+populations:
+  t: {size: 4, model: poisson, neuron: {rate: 0 Hz}}
+  g: {size: 8, model: poisson, neuron: {rate: 0 Hz}}
+  p: {size: 100, model: poisson, neuron: {rate: 0 Hz}}
+inputs:
+  ttfs: {target: t, encoder: {kind: ttfs, window: 20 ms, patterns: [[0, 100, 200, 255], [255, 0, 0, 0]]}}
+  rf: {target: g, stop: 20 ms, encoder: {kind: position, window: 20 ms, neurons: 8, min: 0, max: 1, patterns: [[0.5]]}}
+  poisson: {target: p, encoder: {kind: poisson, window: 100 ms, spikes: 10, patterns: [[127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5, 127.5]]}}
+monitors:
+  - {population: t, variable: spikes}
+  - {population: g, variable: spikes}
+  - {population: p, variable: spikes}
+";
+    let results = run(yaml);
+    // TTFS: window k shows pattern k mod 2; lane 0.
+    let t: Vec<[i64; 3]> = spikes(&results, "t").into_iter().filter(|r| r[0] == 0).collect();
+    let latency = |v: f64| {
+        let k = (v / 255.0 * 19.0).round() as i64;
+        (k > 0).then_some(20 - k)
+    };
+    let mut expected = Vec::new();
+    for window in 0..10i64 {
+        let pattern: [f64; 4] = if window % 2 == 0 {
+            [0.0, 100.0, 200.0, 255.0]
+        } else {
+            [255.0, 0.0, 0.0, 0.0]
+        };
+        for (n, &v) in pattern.iter().enumerate() {
+            if let Some(s) = latency(v) {
+                expected.push((window * 20 + s, n as i64));
+            }
+        }
+    }
+    expected.sort();
+    let mut got: Vec<(i64, i64)> = t.iter().map(|r| (r[1], r[2])).collect();
+    got.sort();
+    assert_eq!(got, expected);
+    // Position: x = 4 on fields μ = 1..8, σ = 1; silent below a = 0.1.
+    let g: Vec<[i64; 3]> = spikes(&results, "g").into_iter().filter(|r| r[0] == 0).collect();
+    let mut expected = Vec::new();
+    for k in 0..8 {
+        let a = (-(4.0 - (k + 1) as f64).powi(2) / 2.0).exp();
+        if a >= 0.1 {
+            expected.push((((1.0 - a) * 19.0).round() as i64, k as i64));
+        }
+    }
+    expected.sort();
+    let mut got: Vec<(i64, i64)> = g.iter().map(|r| (r[1], r[2])).collect();
+    got.sort();
+    assert_eq!(got, expected);
+    assert_eq!(got.iter().find(|x| x.1 == 3).unwrap().0, 0, "the centred field fires first");
+    // Poisson: v̂ = 0.5, 10 spikes per 100 ms window at the maximum: 5 per neuron and window;
+    // 4 lanes × 100 neurons × 2 windows = 800 windows, 4000 expected spikes (sd ≈ 62).
+    let count = spikes(&results, "p").len() as f64;
+    assert!((count - 4000.0).abs() < 250.0, "{count} spikes");
+    // Lanes draw independently.
+    let lane = |l: i64| -> Vec<(i64, i64)> {
+        spikes(&results, "p")
+            .iter()
+            .filter(|r| r[0] == l)
+            .map(|r| (r[1], r[2]))
+            .collect()
+    };
+    assert_ne!(lane(0), lane(1));
+}
+
+/// Plastic weights are bitwise identical for any thread count (blocks of target neurons learn in
+/// parallel: 2,100 targets make two blocks).
+#[test]
+fn plastic_weights_do_not_depend_on_the_thread_count() {
+    let yaml = example("vogels_istdp.yaml");
+    let overrides = ["populations.E.size=2100", "duration=600ms"];
+    let one = run_overrides(&yaml, &overrides, 1);
+    let three = run_overrides(&yaml, &overrides, 3);
+    assert_eq!(one.get("IE.weights"), three.get("IE.weights"));
+    assert_eq!(one.get("IE.weights_trace"), three.get("IE.weights_trace"));
+    let w = one.values("IE.weights");
+    assert!(w.iter().any(|&x| x > 1e-3), "the weights learned");
+    let stdp = example("stdp_poisson.yaml");
+    let a = run_overrides(&stdp, &["duration=500ms"], 1);
+    let b = run_overrides(&stdp, &["duration=500ms"], 2);
+    assert_eq!(a.get("noise_out.weights"), b.get("noise_out.weights"));
+}
