@@ -44,7 +44,11 @@ fn spikes(results: &Results, population: &str) -> Vec<[i64; 3]> {
 }
 
 fn ints(results: &Results, name: &str) -> Vec<i64> {
-    match &results.get(name).unwrap_or_else(|| panic!("no {name}")).data {
+    match &results
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .data
+    {
         ArrayData::I64(v) => v.clone(),
         _ => panic!("{name} is not int64"),
     }
@@ -124,7 +128,10 @@ fn stdp_window_is_the_rule_exponential() {
             "Δt = {dt} ms: Δw = {dw}, expected {expected}"
         );
     }
-    assert!(causal >= 15 && anti >= 15, "{causal} causal, {anti} anti-causal pairs");
+    assert!(
+        causal >= 15 && anti >= 15,
+        "{causal} causal, {anti} anti-causal pairs"
+    );
 }
 
 #[test]
@@ -140,7 +147,10 @@ fn multiplicative_stdp_scales_with_the_distance_to_the_bound() {
         } else {
             0.0
         };
-        assert!((dw - expected).abs() < 1e-6, "Δt = {dt}: {dw} vs {expected}");
+        assert!(
+            (dw - expected).abs() < 1e-6,
+            "Δt = {dt}: {dw} vs {expected}"
+        );
     }
 }
 
@@ -157,7 +167,10 @@ fn flat_stdp_window_is_a_box() {
         } else {
             0.0
         };
-        assert!((dw - expected).abs() < 1e-6, "Δt = {dt}: {dw} vs {expected}");
+        assert!(
+            (dw - expected).abs() < 1e-6,
+            "Δt = {dt}: {dw} vs {expected}"
+        );
     }
 }
 
@@ -258,7 +271,10 @@ fn stdp_example_potentiates_causal_inputs_and_depresses_uncorrelated_ones() {
     // Same mean input rate in both groups (40 Hz), so the difference is timing alone.
     let rv = results.values("volley.mean_rate_mean")[0];
     let rn = results.values("noise.mean_rate_mean")[0];
-    assert!((rv - 40.0).abs() < 1e-9 && (rn - 40.0).abs() < 3.0, "{rv} {rn}");
+    assert!(
+        (rv - 40.0).abs() < 1e-9 && (rn - 40.0).abs() < 3.0,
+        "{rv} {rn}"
+    );
     // The recorded trace ends at the final weights and grows monotonically for the volleys.
     let trace = results.get("volley_out.weights_trace").unwrap();
     assert_eq!(trace.shape, vec![1, 12, 20]);
@@ -277,7 +293,10 @@ fn vogels_example_balances_to_the_target_rate() {
     let rates = results.values("E.rate_mean"); // (2 lanes, 8 windows of 500 ms)
     for lane in 0..2 {
         let late = mean(&rates[lane * 8 + 4..lane * 8 + 8]);
-        assert!((4.0..7.0).contains(&late), "lane {lane}: {late} Hz over the last 2 s");
+        assert!(
+            (4.0..7.0).contains(&late),
+            "lane {lane}: {late} Hz over the last 2 s"
+        );
     }
     // The stronger drive needs more inhibition.
     let w = results.values("IE.weights");
@@ -307,11 +326,21 @@ fn decision_network_picks_the_stronger_input() {
         let e2 = results.values("E2.mean_rate_mean");
         let lanes = e1.len();
         assert_eq!(lanes, 20);
-        let (w, l) = if winner == "E1" { (&e1, &e2) } else { (&e2, &e1) };
+        let (w, l) = if winner == "E1" {
+            (&e1, &e2)
+        } else {
+            (&e2, &e1)
+        };
         let wins = (0..lanes).filter(|&k| w[k] > l[k]).count();
         let decided = (0..lanes).filter(|&k| w[k] > 2.0 * l[k] + 1.0).count();
-        assert!(wins * 10 >= lanes * 9, "{winner} wins {wins}/{lanes}: {w:?} vs {l:?}");
-        assert!(decided * 10 >= lanes * 9, "winner-take-all in {decided}/{lanes}");
+        assert!(
+            wins * 10 >= lanes * 9,
+            "{winner} wins {wins}/{lanes}: {w:?} vs {l:?}"
+        );
+        assert!(
+            decided * 10 >= lanes * 9,
+            "winner-take-all in {decided}/{lanes}"
+        );
     }
 }
 
@@ -333,7 +362,10 @@ fn bcm_example_becomes_selective_at_the_fixed_point() {
         let other = results.values(&format!("{loser}.weights"))[0];
         assert_eq!(other, 0.0, "the other weight decays to the bound");
         let fixed = 2.5 / (1.5 * 1.5);
-        assert!((w - fixed).abs() < 0.02 * fixed, "w = {w}, fixed point {fixed}");
+        assert!(
+            (w - fixed).abs() < 0.02 * fixed,
+            "w = {w}, fixed point {fixed}"
+        );
     }
 }
 
@@ -387,7 +419,9 @@ inputs:
     let up = run(&model("0 deg")).values("xy.weights")[0];
     let down = run(&model("180 deg")).values("xy.weights")[0];
     assert!(up > 0.2 && down < 0.0, "in phase {up}, anti-phase {down}");
-    let flat = run(&model("0 deg").replace("amplitude: 0.5", "amplitude: 0.0").replace("amplitude: 1.0", "amplitude: 0.0"));
+    let flat = run(&model("0 deg")
+        .replace("amplitude: 0.5", "amplitude: 0.0")
+        .replace("amplitude: 1.0", "amplitude: 0.0"));
     assert_eq!(flat.values("xy.weights")[0], 0.1f32 as f64);
 }
 
@@ -413,7 +447,10 @@ monitors:
 ";
     let results = run(yaml);
     // TTFS: window k shows pattern k mod 2; lane 0.
-    let t: Vec<[i64; 3]> = spikes(&results, "t").into_iter().filter(|r| r[0] == 0).collect();
+    let t: Vec<[i64; 3]> = spikes(&results, "t")
+        .into_iter()
+        .filter(|r| r[0] == 0)
+        .collect();
     let latency = |v: f64| {
         let k = (v / 255.0 * 19.0).round() as i64;
         (k > 0).then_some(20 - k)
@@ -436,7 +473,10 @@ monitors:
     got.sort();
     assert_eq!(got, expected);
     // Position: x = 4 on fields μ = 1..8, σ = 1; silent below a = 0.1.
-    let g: Vec<[i64; 3]> = spikes(&results, "g").into_iter().filter(|r| r[0] == 0).collect();
+    let g: Vec<[i64; 3]> = spikes(&results, "g")
+        .into_iter()
+        .filter(|r| r[0] == 0)
+        .collect();
     let mut expected = Vec::new();
     for k in 0..8 {
         let a = (-(4.0 - (k + 1) as f64).powi(2) / 2.0).exp();
@@ -448,7 +488,11 @@ monitors:
     let mut got: Vec<(i64, i64)> = g.iter().map(|r| (r[1], r[2])).collect();
     got.sort();
     assert_eq!(got, expected);
-    assert_eq!(got.iter().find(|x| x.1 == 3).unwrap().0, 0, "the centred field fires first");
+    assert_eq!(
+        got.iter().find(|x| x.1 == 3).unwrap().0,
+        0,
+        "the centred field fires first"
+    );
     // Poisson: v̂ = 0.5, 10 spikes per 100 ms window at the maximum: 5 per neuron and window;
     // 4 lanes × 100 neurons × 2 windows = 800 windows, 4000 expected spikes (sd ≈ 62).
     let count = spikes(&results, "p").len() as f64;
@@ -480,4 +524,216 @@ fn plastic_weights_do_not_depend_on_the_thread_count() {
     let a = run_overrides(&stdp, &["duration=500ms"], 1);
     let b = run_overrides(&stdp, &["duration=500ms"], 2);
     assert_eq!(a.get("noise_out.weights"), b.get("noise_out.weights"));
+}
+
+#[test]
+fn plasticity_that_the_projection_cannot_carry_is_an_error() {
+    let rate = "dt: 1 ms
+duration: 10 ms
+populations:
+  x: {size: 4}
+  y: {size: 4}
+projections:
+  xy: {pre: x, post: y, rule: all_to_all, weight: 1.0, PROFILE plasticity: PLASTICITY}
+";
+    let with = |profile: &str, plasticity: &str| {
+        build_error(
+            &rate
+                .replace("PROFILE", profile)
+                .replace("PLASTICITY", plasticity),
+        )
+    };
+    let e = with("", "{rule: stdp, a_plus: 1, a_minus: 1, w_max: 1}");
+    assert!(
+        e.contains("projections.xy.plasticity.rule") && e.contains("learns from spikes"),
+        "{e}"
+    );
+    let e = with(
+        "profile: {low_rank: {rank: 1, vectors: {gaussian: {}}}},",
+        "{rule: hebbian}",
+    );
+    assert!(
+        e.contains("projections.xy.plasticity") && e.contains("low_rank"),
+        "{e}"
+    );
+    let e = with("", "{rule: bcm}");
+    assert!(
+        e.contains("plasticity.tau_avg") && e.contains("needs"),
+        "{e}"
+    );
+    let e = with("", "{rule: hebbian, window: 5 ms}");
+    assert!(
+        e.contains("plasticity.window") && e.contains("not a parameter"),
+        "{e}"
+    );
+    let e = with("", "{rule: hebb}");
+    assert!(e.contains("hebb"), "{e}");
+
+    let spiking = pairs_model("PLASTICITY");
+    let e = build_error(&spiking.replace("PLASTICITY", "{rule: bcm, tau_avg: 10 ms}"));
+    assert!(e.contains("learns from rates"), "{e}");
+    let e = build_error(&spiking.replace("PLASTICITY", "{rule: stdp, a_plus: 0.1, w_max: 1}"));
+    assert!(e.contains("plasticity.a_minus"), "{e}");
+    let e = build_error(&spiking.replace("PLASTICITY", "{rule: stdp, a_plus: 0.1, a_minus: 0.1}"));
+    assert!(e.contains("plasticity.w_max"), "{e}");
+    let e = build_error(&spiking.replace(
+        "PLASTICITY",
+        "{rule: stdp, a_plus: 0.1, a_minus: 0.1, w_min: -1, w_max: 1}",
+    ));
+    assert!(
+        e.contains("plasticity.w_min") && e.contains("magnitude"),
+        "{e}"
+    );
+    let e = build_error(&spiking.replace(
+        "PLASTICITY",
+        "{rule: rstdp, a_plus: 0.1, a_minus: 0.1, w_max: 1}",
+    ));
+    assert!(e.contains("plasticity.reward"), "{e}");
+    // Weights of both signs (a Gaussian profile) cannot learn as one projection.
+    let e = build_error(
+        &spiking
+            .replace(
+                "rule: all_to_all\n",
+                "rule: all_to_all\n    profile: gaussian\n",
+            )
+            .replace(
+                "PLASTICITY",
+                "{rule: stdp, a_plus: 0.1, a_minus: 0.1, w_max: 1}",
+            ),
+    );
+    assert!(
+        e.contains("projections.pp.plasticity") && e.contains("one sign"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_encoders_are_errors() {
+    let model = |target: &str, encoder: &str| {
+        format!(
+            "dt: 1 ms
+duration: 10 ms
+populations:
+  s: {{size: 3, model: poisson, neuron: {{rate: 0 Hz}}}}
+  n: {{size: 3, model: lif_psc_exp}}
+inputs:
+  code: {{target: {target}, encoder: {encoder}}}
+"
+        )
+    };
+    let e = build_error(&model(
+        "n",
+        "{kind: ttfs, window: 5 ms, patterns: [[1, 2, 3]]}",
+    ));
+    assert!(
+        e.contains("inputs.code.target") && e.contains("model: poisson"),
+        "{e}"
+    );
+    let e = build_error(&model(
+        "s",
+        "{kind: ttfs, window: 5 ms, patterns: [[1, 2]]}",
+    ));
+    assert!(
+        e.contains("inputs.code.encoder.patterns.0") && e.contains("3 values"),
+        "{e}"
+    );
+    let e = build_error(&model(
+        "s",
+        "{kind: position, neurons: 2, window: 5 ms, patterns: [[1]]}",
+    ));
+    assert!(
+        e.contains("patterns.0") && e.contains("fields per value"),
+        "{e}"
+    );
+    let e = build_error(&model(
+        "s",
+        "{kind: poisson, spikes: 9, window: 5 ms, patterns: [[1, 2, 3]]}",
+    ));
+    assert!(e.contains("encoder.spikes"), "{e}");
+    let e = build_error(&model(
+        "s",
+        "{kind: ttfs, window: 5 ms, patterns: [[1, 2, 3]], sequence: [0, 1]}",
+    ));
+    assert!(e.contains("encoder.sequence"), "{e}");
+    let e = build_error(&model(
+        "s",
+        "{kind: ttfs, window: 0.5 ms, patterns: [[1, 2, 3]]}",
+    ));
+    assert!(e.contains("encoder.window"), "{e}");
+}
+
+#[test]
+fn sweeping_a_plasticity_parameter_is_refused() {
+    let yaml = example("vogels_istdp.yaml").replace(
+        "sweep:\n",
+        "sweep:\n  projections.IE.plasticity.eta: [1.0, 2.0]\n",
+    );
+    let e = build_error(&yaml);
+    assert!(
+        e.contains("sweep.projections.IE.plasticity.eta") && e.contains("cannot differ"),
+        "{e}"
+    );
+}
+
+/// A run checkpointed mid-way and restored into a fresh build learns on exactly as the
+/// uninterrupted one (weights, traces, eligibilities, flat histories, running averages).
+#[test]
+fn plastic_state_survives_a_checkpoint() {
+    use neuroxide::AnySimulation;
+    use std::ops::ControlFlow;
+    let build = |yaml: &str, overrides: &[&str], threads: usize| {
+        let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        let spec = ModelFile::from_yaml(yaml, None, &overrides).unwrap().spec;
+        let options = BuildOptions {
+            threads: Some(threads),
+            base_dir: None,
+        };
+        AnySimulation::build(&spec, &options).unwrap()
+    };
+    let mut go = |_: u64, _: u64| ControlFlow::Continue(());
+    let cases: Vec<(String, Vec<&str>, u64, &str)> = vec![
+        (
+            example("stdp_poisson.yaml"),
+            vec!["duration=400ms"],
+            1733,
+            "noise_out",
+        ),
+        (
+            pairs_model(
+                "{rule: flat_rstdp, a_plus: 0.01, a_minus: 0.02, window: 10 ms, w_max: 1, \
+                         reward: {schedule: [{start: 30 ms, stop: 60 ms, value: 1}]}}",
+            ),
+            vec![],
+            25,
+            "pp",
+        ),
+        (
+            example("bcm.yaml"),
+            vec![
+                "duration=3000ms",
+                "monitors.0.start=0ms",
+                "monitors.1.start=0ms",
+            ],
+            1234,
+            "a",
+        ),
+    ];
+    for (yaml, overrides, stop, projection) in cases {
+        let mut whole = build(&yaml, &overrides, 1);
+        let reference = whole.run().unwrap();
+        let mut first = build(&yaml, &overrides, 1);
+        first.begin_run();
+        assert_eq!(first.continue_run(stop, &mut go), Ok(false));
+        let state = first.checkpoint();
+        drop(first);
+        let mut second = build(&yaml, &overrides, 2);
+        second.begin_run();
+        second.restore(&state).unwrap();
+        let outcome = second.continue_run(u64::MAX, &mut go);
+        let resumed = second.end_run(outcome).unwrap();
+        let name = format!("{projection}.weights");
+        assert_eq!(reference.get(&name), resumed.get(&name), "{projection}");
+        let initial = build(&yaml, &overrides, 1).run().unwrap();
+        assert_eq!(reference.get(&name), initial.get(&name), "reproducible");
+    }
 }

@@ -351,11 +351,17 @@ pub(crate) fn validate_plasticity(
         }
     }
     if pairs {
-        for (key, value) in [("a_plus", plasticity.a_plus), ("a_minus", plasticity.a_minus)] {
+        for (key, value) in [
+            ("a_plus", plasticity.a_plus),
+            ("a_minus", plasticity.a_minus),
+        ] {
             match value {
                 None => errors.push(SpecError::new(
                     at(key),
-                    format!("the `{}` rule needs `{key}` (an amplitude ≥ 0)", rule.name()),
+                    format!(
+                        "the `{}` rule needs `{key}` (an amplitude ≥ 0)",
+                        rule.name()
+                    ),
                 )),
                 Some(a) if !(a >= 0.0 && a.is_finite()) => {
                     errors.push(SpecError::invalid(at(key), a, "an amplitude ≥ 0"))

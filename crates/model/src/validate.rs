@@ -629,7 +629,13 @@ impl Validator<'_> {
             .get(&input.target)
             .is_some_and(|p| p.model.is_spiking());
         if let Some(encoder) = &input.encoder {
-            crate::plasticity::validate_encoder(spec, name, &input.target, encoder, &mut self.errors);
+            crate::plasticity::validate_encoder(
+                spec,
+                name,
+                &input.target,
+                encoder,
+                &mut self.errors,
+            );
         } else if spec
             .populations
             .get(&input.target)

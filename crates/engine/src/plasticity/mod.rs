@@ -10,6 +10,7 @@
 //! | `<projection>.weights_trace` | (lanes, frames, synapses) | with `record_every`: the weights every `record_every` |
 //! | `<projection>.weights_trace_t` | (frames,) | their times in seconds from the end of the transient |
 
+pub(crate) mod checkpoint;
 pub mod rate;
 pub mod spiking;
 

@@ -107,6 +107,14 @@ impl<T: Real> RatePlasticity<T> {
         }
     }
 
+    pub(crate) fn started(&self) -> bool {
+        self.started
+    }
+
+    pub(crate) fn set_started(&mut self, started: bool) {
+        self.started = started;
+    }
+
     pub fn reset(&mut self) {
         self.weights.copy_from_slice(&self.initial);
         self.started = false;

@@ -137,7 +137,13 @@ impl<T: Real> SpikingPlasticity<T> {
             .map(|r| {
                 r.schedule
                     .iter()
-                    .map(|s| (steps(s.start.ms()), steps(s.stop.ms()), T::from_f64(s.value)))
+                    .map(|s| {
+                        (
+                            steps(s.start.ms()),
+                            steps(s.stop.ms()),
+                            T::from_f64(s.value),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -231,6 +237,24 @@ impl<T: Real> SpikingPlasticity<T> {
         }
     }
 
+    /// The flat rules' presynaptic spike history (oldest first).
+    pub(crate) fn history(&self) -> &std::collections::VecDeque<Vec<Vec<u32>>> {
+        &self.history_pre
+    }
+
+    pub(crate) fn history_post(&self) -> &std::collections::VecDeque<Vec<Vec<u32>>> {
+        &self.history_post
+    }
+
+    pub(crate) fn set_history(&mut self, post: bool, history: Vec<Vec<Vec<u32>>>) {
+        let target = if post {
+            &mut self.history_post
+        } else {
+            &mut self.history_pre
+        };
+        *target = history.into();
+    }
+
     /// Back to the initial weights, with empty traces.
     pub fn reset(&mut self) {
         for (block, initial) in self.blocks.iter_mut().zip(&self.initial) {
@@ -285,7 +309,8 @@ impl<T: Real> SpikingPlasticity<T> {
                         let range = block.offsets[j] as usize..block.offsets[j + 1] as usize;
                         for s in range {
                             let t = first + block.targets[s] as usize;
-                            let delta = rule.pre_change(block.weights[s * lanes + l], x_post[t * lanes + l]);
+                            let delta = rule
+                                .pre_change(block.weights[s * lanes + l], x_post[t * lanes + l]);
                             rule.apply(block, s * lanes + l, delta, rewarded);
                         }
                     }
@@ -296,10 +321,12 @@ impl<T: Real> SpikingPlasticity<T> {
                         if t >= rows {
                             break;
                         }
-                        for k in block.post_offsets[t] as usize..block.post_offsets[t + 1] as usize {
+                        for k in block.post_offsets[t] as usize..block.post_offsets[t + 1] as usize
+                        {
                             let s = block.post_synapses[k] as usize;
                             let j = block.pre_of[s] as usize;
-                            let delta = rule.post_change(block.weights[s * lanes + l], x_pre[j * lanes + l]);
+                            let delta = rule
+                                .post_change(block.weights[s * lanes + l], x_pre[j * lanes + l]);
                             rule.apply(block, s * lanes + l, delta, rewarded);
                         }
                     }
@@ -408,7 +435,6 @@ impl<T: Real> SpikingPlasticity<T> {
     }
 }
 
-
 /// Deliver one spike of presynaptic neuron `j` in lane `l` through a plastic projection's
 /// synapses `range` of block `index`: each target's ring slot gets `sign · w` (the weight of this
 /// lane) after its delay (`delays` empty: the homogeneous `delay`).
@@ -440,7 +466,8 @@ pub(crate) fn deliver<T: Real>(
         if slot >= slots {
             slot -= slots;
         }
-        ring[slot * slot_len + t as usize * lanes + lane] += plastic.sign * weights[s * lanes + lane];
+        ring[slot * slot_len + t as usize * lanes + lane] +=
+            plastic.sign * weights[s * lanes + lane];
     }
 }
 
