@@ -18,12 +18,14 @@
 //! ```
 
 pub mod connectivity;
+pub mod encoders;
 pub mod input;
 pub mod lower;
 pub mod mixed;
 pub mod monitor;
 pub mod neurons;
 pub mod operators;
+pub mod plasticity;
 pub mod rate;
 mod rate_step;
 pub mod real;

@@ -100,6 +100,8 @@ pub struct Lowered<T: Real> {
     pub spiking: SpikingNetwork<T>,
     /// Rate → spiking couplings ([`crate::mixed`]); spiking → rate ones are in `projections`.
     pub rate_to_spiking: Vec<RateToSpiking<T>>,
+    /// Hebbian rules of plastic rate projections ([`crate::plasticity::rate`]).
+    pub plastic_rates: Vec<crate::plasticity::RatePlasticity<T>>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> SpecErrors {
@@ -519,7 +521,7 @@ pub fn lower<T: Real>(
             .populations
             .get_index_of(&input.target)
             .expect("validated");
-        if input.poisson.is_some() {
+        if input.poisson.is_some() || input.encoder.is_some() {
             continue; // lowered with the spiking populations
         }
         let size = spec.populations[target].size;
@@ -834,6 +836,7 @@ pub fn lower<T: Real>(
         })
         .collect();
 
+    let plastic_rates = crate::plasticity::rate::lower(spec, &projections, dt);
     Ok(Lowered {
         lanes,
         dt_ms: dt,
@@ -853,6 +856,7 @@ pub fn lower<T: Real>(
         base_dir: base_dir.map(Path::to_path_buf),
         spiking,
         rate_to_spiking,
+        plastic_rates,
     })
 }
 

@@ -100,7 +100,10 @@ impl<T: Real> RateStep<T> {
             let mut rank = 0;
             for c in channels {
                 let factored = |q: &usize| match &net.projections[*q].operator {
-                    Operator::Factored(op) => !op.has_diagonal(),
+                    // Plastic projections drive their channel with their own weights.
+                    Operator::Factored(op) => {
+                        !op.has_diagonal() && !net.plastic_rates.iter().any(|h| h.projection == *q)
+                    }
                     _ => false,
                 };
                 if zero_start && net.channels[c].projections.iter().all(factored) {
@@ -209,6 +212,10 @@ impl<T: Real> RateStep<T> {
                 for &q in &channel.projections {
                     let projection = &net.projections[q];
                     let pre = crate::mixed::presynaptic(&net.populations, &net.spiking, projection);
+                    if let Some(h) = net.plastic_rates.iter().find(|h| h.projection == q) {
+                        h.add_drive(pre, &mut channel.drive);
+                        continue;
+                    }
                     projection.operator.apply_add_scaled(
                         pre,
                         &mut channel.drive,

@@ -372,6 +372,9 @@ impl<T: Real> Simulation<T> {
                 })?;
             }
         }
+        for rule in &mut self.net.plastic_rates {
+            rule.reset();
+        }
         self.net
             .spiking
             .reset(base_dir.as_deref())
@@ -517,6 +520,9 @@ impl<T: Real> Simulation<T> {
     fn observe(&mut self, step: usize) {
         let net = &mut self.net;
         net.spiking.observe_spikes(step);
+        for rule in &mut net.plastic_rates {
+            rule.observe(step);
+        }
         for recorder in &mut net.recorders {
             if recorder.spiking {
                 if recorder.wants(step) {
@@ -545,6 +551,7 @@ impl<T: Real> Simulation<T> {
         if let Err(p) = self.rate_step.step(&mut self.net, self.step, pool) {
             return Err(self.divergence(p));
         }
+        crate::plasticity::rate::after_step(&mut self.net);
         self.net.spiking.step(&self.net.inputs, self.step)?;
         self.step += 1;
         Ok(())
@@ -641,6 +648,7 @@ impl<T: Real> Simulation<T> {
                 data: ArrayData::F64(rates),
             });
         }
+        arrays.extend(crate::plasticity::result_arrays(&self.net));
         Results {
             arrays,
             spec: self.spec.clone(),

@@ -14,6 +14,7 @@
 pub mod error;
 pub mod load;
 pub mod paths;
+pub mod plasticity;
 pub mod spec;
 pub mod units;
 pub mod validate;
@@ -21,6 +22,7 @@ pub mod yaml_index;
 
 pub use error::{SpecError, SpecErrors};
 pub use load::ModelFile;
+pub use plasticity::*;
 pub use spec::*;
 pub use units::{Angle, Quantity, Time};
 

@@ -457,6 +457,9 @@ pub struct ProjectionSpec {
     /// Spiking projections: heterogeneous delays, uniform on [delay, delay_max] per synapse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_max: Option<Time>,
+    /// Long-term plasticity of the weights (see [`crate::plasticity`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plasticity: Option<crate::plasticity::PlasticitySpec>,
 }
 
 fn yes() -> bool {
@@ -599,6 +602,10 @@ pub struct InputSpec {
     /// cnsproject's random step current: pulses of random amplitude at random onsets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub random_step: Option<RandomStep>,
+    /// cnsproject's encoders: value patterns as spikes of a `poisson` source population (see
+    /// [`crate::plasticity::EncoderSpec`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<crate::plasticity::EncoderSpec>,
     /// Onset, relative to the end of the transient; absent: from the start of the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<Time>,

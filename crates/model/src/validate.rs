@@ -439,6 +439,9 @@ impl Validator<'_> {
         let (Some(n_pre), Some(n_post)) = (pre, post) else {
             return;
         };
+        if let Some(plasticity) = &proj.plasticity {
+            crate::plasticity::validate_plasticity(spec, name, proj, plasticity, &mut self.errors);
+        }
         let pre_spiking = spec.populations[&proj.pre].model.is_spiking();
         let post_spiking = spec.populations[&proj.post].model.is_spiking();
         if pre_spiking != post_spiking {
@@ -636,7 +639,15 @@ impl Validator<'_> {
             .populations
             .get(&input.target)
             .is_some_and(|p| p.model.is_spiking());
-        if spec
+        if let Some(encoder) = &input.encoder {
+            crate::plasticity::validate_encoder(
+                spec,
+                name,
+                &input.target,
+                encoder,
+                &mut self.errors,
+            );
+        } else if spec
             .populations
             .get(&input.target)
             .is_some_and(|p| p.model == NeuronModel::Poisson)
@@ -722,11 +733,12 @@ impl Validator<'_> {
             input.noise.is_some(),
             input.stimulus.is_some(),
             input.file.is_some(),
+            input.encoder.is_some(),
         ];
         if kinds.iter().filter(|k| **k).count() != 1 {
             self.push(SpecError::new(
                 format!("inputs.{name}"),
-                "give exactly one of `constant`, `balanced`, `noise`, `stimulus`, `sine`, `two_way_step`, `random_step`, `poisson`, `file`",
+                "give exactly one of `constant`, `balanced`, `noise`, `stimulus`, `sine`, `two_way_step`, `random_step`, `poisson`, `file`, `encoder`",
             ));
         }
         if let Some(c) = input.constant {

@@ -133,6 +133,7 @@ impl<T: Real> Simulation<T> {
             shape: vec![rows.len() / 3, 3],
             data: ArrayData::I64(rows),
         });
+        arrays.extend(crate::plasticity::checkpoint::save(&self.net));
         arrays
     }
 
@@ -198,6 +199,6 @@ impl<T: Real> Simulation<T> {
                 }
             }
         }
-        Ok(())
+        crate::plasticity::checkpoint::restore(&mut self.net, arrays)
     }
 }

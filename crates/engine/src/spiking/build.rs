@@ -152,8 +152,20 @@ pub(crate) fn lower_spiking<T: Real>(
         let (Some(pre_s), Some(post_s)) = (index[pre], index[post]) else {
             continue;
         };
-        let parts =
+        let mut parts =
             spiking_projection::<T>(spec, lane_specs, name, proj, pre_s, post_s, pool, base_dir)?;
+        if let Some(plasticity) = &proj.plasticity {
+            let conductance =
+                synapse_kind(&spec.populations[&proj.post]) == SynapseKind::ConductanceExp;
+            crate::plasticity::spiking::attach(
+                spec,
+                name,
+                plasticity,
+                &mut parts,
+                lanes,
+                conductance,
+            )?;
+        }
         for part in parts {
             let population = &mut net.populations[post_s].params;
             population.slots = population.slots.max(part.1 as usize + 1);
@@ -212,6 +224,8 @@ pub(crate) fn lower_spiking<T: Real>(
             last_step,
         });
     }
+
+    net.encoders = crate::plasticity::spiking::lower_encoders(spec, index)?;
 
     // Summaries: spike counts per neuron over the monitor's range.
     for monitor in &spec.monitors {
@@ -657,6 +671,7 @@ fn spiking_projection<T: Real>(
                 delay: min_delay,
                 blocks,
                 synapses,
+                plastic: None,
             },
             max_delay,
         ));

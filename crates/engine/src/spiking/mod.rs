@@ -92,6 +92,8 @@ pub struct SpikingNetwork<T: Real> {
     /// Synaptic events since the last reset: for every spike delivered to a projection, the
     /// number of synapses it reaches (its out-degree in that projection), all lanes together.
     pub events: u64,
+    /// cnsproject's encoders: spikes added to Poisson-source populations.
+    pub encoders: Vec<crate::encoders::Encoder>,
 }
 
 /// Fixed parameters of a spiking population.
@@ -205,6 +207,8 @@ pub struct SpikingProjection<T: Real> {
     /// One per target block of the post population.
     pub blocks: Vec<TargetBlock<T>>,
     pub synapses: u64,
+    /// Long-term plasticity: per-lane weights that replace `scale` and the block weights.
+    pub plastic: Option<Box<crate::plasticity::SpikingPlasticity<T>>>,
 }
 
 /// Independent Poisson trains onto every neuron of a population.
@@ -418,6 +422,8 @@ impl<T: Real> SpikingNetwork<T> {
             }
         }
         *spikes = next;
+        crate::plasticity::spiking::after_step(self, step);
+        let populations = &self.populations;
         if let Some((p, neuron, lane)) = bad {
             let pop = &populations[p];
             let value = pop.state.v[neuron * lanes + lane];
@@ -450,11 +456,21 @@ impl<T: Real> SpikingNetwork<T> {
         }
         self.emitted = vec![0; self.populations.len()];
         self.events = 0;
+        for projection in &mut self.projections {
+            if let Some(plastic) = &mut projection.plastic {
+                plastic.reset();
+            }
+        }
         Ok(())
     }
 
     /// Record the spikes of the last step, which is recorded step `step`.
     pub fn observe_spikes(&mut self, step: usize) {
+        for projection in &mut self.projections {
+            if let Some(plastic) = &mut projection.plastic {
+                plastic.observe(step);
+            }
+        }
         for monitor in &mut self.spike_monitors {
             if step < monitor.start || step >= monitor.stop {
                 continue;
@@ -590,6 +606,22 @@ fn update_block<T: Real>(
                     }
                     events += range.len() as u64;
                     let targets = &synapses.targets[range.clone()];
+                    if let Some(plastic) = &projection.plastic {
+                        crate::plasticity::spiking::deliver(
+                            plastic,
+                            index,
+                            range,
+                            targets,
+                            &synapses.delays,
+                            projection.delay as usize,
+                            ring,
+                            base,
+                            slots,
+                            slot_len,
+                            l,
+                        );
+                        continue;
+                    }
                     if synapses.delays.is_empty() {
                         let mut slot = base + projection.delay as usize;
                         if slot >= slots {
