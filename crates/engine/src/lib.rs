@@ -31,6 +31,7 @@ pub mod rng;
 pub mod siegert;
 pub mod simulation;
 pub mod spiking;
+pub mod stp;
 pub mod theory;
 
 pub use monitor::FrameSink;

@@ -93,6 +93,8 @@ pub struct Lowered<T: Real> {
     /// Spiking populations, their projections, Poisson drives and spike monitors
     /// ([`crate::spiking`]). `populations`, `channels` and `projections` above hold the rate part.
     pub spiking: SpikingNetwork<T>,
+    /// Short-term plasticity of rate projections ([`crate::stp`]).
+    pub stp: Vec<crate::stp::RateStp<T>>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> SpecErrors {
@@ -359,6 +361,7 @@ pub fn lower<T: Real>(
     let mut projections = Vec::new();
     let mut channel_keys: Vec<(usize, Vec<Option<u64>>)> = Vec::new();
     let mut channels: Vec<Channel<T>> = Vec::new();
+    let mut rate_stp = Vec::new();
     for (name, proj) in &spec.projections {
         let at = |key: &str| format!("projections.{name}.{key}");
         let pre = spec.populations.get_index_of(&proj.pre).expect("validated");
@@ -475,6 +478,11 @@ pub fn lower<T: Real>(
             }
         };
         channels[channel].projections.push(projections.len());
+        if proj.stp.is_some() {
+            let stp =
+                crate::stp::RateStp::new(name, &lane_specs, dt, projections.len(), pre_rate, n_pre);
+            rate_stp.push(stp);
+        }
         projections.push(Projection {
             name: name.clone(),
             pre: pre_rate,
@@ -700,6 +708,7 @@ pub fn lower<T: Real>(
                     && dt <= 1.0)
                     .then(|| Time::new(1.0)),
                 every: None,
+                projection: None,
                 neurons: NeuronSelection::None,
                 mean: true,
                 start: None,
@@ -768,9 +777,14 @@ pub fn lower<T: Real>(
             dt * 1e-3,
         );
         recorder.spiking = spiking;
+        if matches!(monitor.variable, Variable::StpU | Variable::StpX) {
+            let (index, name) = crate::stp::monitor_target(spec, monitor);
+            recorder.stp = Some(index);
+            recorder.population_name = name;
+        }
         recorders.push(recorder);
     }
-    let spiking = lower_spiking::<T>(
+    let mut spiking = lower_spiking::<T>(
         spec,
         &lane_specs,
         base_dir,
@@ -779,6 +793,7 @@ pub fn lower<T: Real>(
         &spiking_inputs,
         record_steps,
     )?;
+    spiking.stp = crate::stp::lower_spiking_stp(spec, &lane_specs, &spiking, &spiking_index);
 
     let lane_values = spec
         .sweep
@@ -827,6 +842,7 @@ pub fn lower<T: Real>(
         lane_offset: spec.lane_offset,
         base_dir: base_dir.map(Path::to_path_buf),
         spiking,
+        stp: rate_stp,
     })
 }
 

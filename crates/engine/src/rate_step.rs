@@ -114,7 +114,11 @@ impl<T: Real> RateStep<T> {
                             else {
                                 unreachable!()
                             };
-                            net.projections[s.projection].pre == pre && other.right() == op.right()
+                            net.projections[s.projection].pre == pre
+                                && other.right() == op.right()
+                                // STP: the projection carries its own `u x r`.
+                                && !crate::stp::has_stp(&net.stp, s.projection)
+                                && !crate::stp::has_stp(&net.stp, q)
                         };
                         let source = match sources.iter().position(same) {
                             Some(k) => k,
@@ -200,6 +204,10 @@ impl<T: Real> RateStep<T> {
         pool: &rayon::ThreadPool,
     ) -> Result<(), usize> {
         let lanes = net.lanes;
+        // 0. Short-term plasticity: `u`, `x` and `u x r` from the rates of the step's start.
+        for stp in &mut net.stp {
+            stp.update(&net.populations[stp.pre].rate);
+        }
         // 1. Projections: per-neuron channels get their drive, low-rank parts their `ζ`.
         for plan in &self.populations {
             for &c in &plan.dense {
@@ -207,7 +215,8 @@ impl<T: Real> RateStep<T> {
                 channel.drive.iter_mut().for_each(|x| *x = T::ZERO);
                 for &q in &channel.projections {
                     let projection = &net.projections[q];
-                    let pre = &net.populations[projection.pre].rate;
+                    let pre = crate::stp::signal(&net.stp, q)
+                        .unwrap_or(&net.populations[projection.pre].rate);
                     projection.operator.apply_add_scaled(
                         pre,
                         &mut channel.drive,
@@ -224,7 +233,9 @@ impl<T: Real> RateStep<T> {
                 unreachable!()
             };
             let z = &mut self.z[source.offset..source.offset + source.rank * lanes];
-            op.project(&net.populations[projection.pre].rate, lanes, z, pool);
+            let pre = crate::stp::signal(&net.stp, source.projection)
+                .unwrap_or(&net.populations[projection.pre].rate);
+            op.project(pre, lanes, z, pool);
         }
         for plan in &mut self.populations {
             for part in &plan.parts {

@@ -297,6 +297,7 @@ impl<T: Real> Simulation<T> {
     pub fn reset(&mut self) -> Result<(), SpecErrors> {
         self.step = 0;
         self.rate_step.reset();
+        self.net.stp.iter_mut().for_each(crate::stp::RateStp::reset);
         let lanes = self.net.lanes;
         let seed = self.net.seed;
         let lane_offset = self.net.lane_offset;
@@ -518,6 +519,20 @@ impl<T: Real> Simulation<T> {
         let net = &mut self.net;
         net.spiking.observe_spikes(step);
         for recorder in &mut net.recorders {
+            if let Some(k) = recorder.stp {
+                if recorder.wants(step) {
+                    let want_u = recorder.variable == Variable::StpU;
+                    let values = if recorder.spiking {
+                        net.spiking.stp[k].view(self.step - 1, want_u)
+                    } else if want_u {
+                        &net.stp[k].u
+                    } else {
+                        &net.stp[k].x
+                    };
+                    recorder.observe(step, values);
+                }
+                continue;
+            }
             if recorder.spiking {
                 if recorder.wants(step) {
                     let values = net.spiking.variable(recorder.population, recorder.variable);

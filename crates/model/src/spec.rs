@@ -457,6 +457,68 @@ pub struct ProjectionSpec {
     /// Spiking projections: heterogeneous delays, uniform on [delay, delay_max] per synapse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_max: Option<Time>,
+    /// Short-term plasticity (Tsodyks–Markram) of the presynaptic side of this projection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stp: Option<StpSpec>,
+}
+
+/// Tsodyks–Markram short-term plasticity: presynaptic utilisation `u` and resources `x` per
+/// neuron and lane; the projection carries `u·x·r` (rate populations) or a spike's efficacy
+/// `u⁺·x⁻` (spiking populations) instead of `r` or 1. Defaults are NeuroFlame's (`USE`,
+/// `TAU_REC`, `TAU_FAC`). A time constant of 0 switches its process off (`u ≡ U`, `x ≡ 1`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StpSpec {
+    /// Update rule; absent: `markram` for a rate presynaptic population, `mato` for a spiking one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<StpModel>,
+    /// Baseline utilisation `U` (NeuroFlame's `USE`), in (0, 1].
+    #[serde(rename = "U", default = "stp_u")]
+    pub u: f64,
+    /// Recovery (depression) time constant `τ_D` (NeuroFlame's `TAU_REC`).
+    #[serde(default = "stp_tau_rec")]
+    pub tau_rec: Time,
+    /// Facilitation time constant `τ_F` (NeuroFlame's `TAU_FAC`).
+    #[serde(default = "stp_tau_fac")]
+    pub tau_fac: Time,
+}
+
+fn stp_u() -> f64 {
+    0.03
+}
+
+fn stp_tau_rec() -> Time {
+    Time::new(200.0)
+}
+
+fn stp_tau_fac() -> Time {
+    Time::new(1000.0)
+}
+
+/// Tsodyks–Markram update rules (NeuroFlame's `STP_TYPE`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StpModel {
+    /// Rate populations, forward Euler (NeuroFlame at HEAD):
+    /// `x ← x + (1 − x) dt/τ_D − dt u x r`, then `u ← u + (U − u) dt/τ_F + dt U (1 − u) r`.
+    Markram,
+    /// Rate populations, exact decay: `x ← 1 + (x − 1) e^{−dt/τ_D} − dt u x r`,
+    /// `u ← U + (u − U) e^{−dt/τ_F} + dt U (1 − u) r`.
+    MarkramExp,
+    /// Spiking populations, event-based (Mato; Mongillo et al. 2008): between spikes `u` decays
+    /// to 0 and `x` recovers to 1 exactly; at a spike `u ← u + U (1 − u)`, the spike acts with
+    /// `u x`, then `x ← x − u x`.
+    Mato,
+}
+
+impl StpModel {
+    pub fn name(self) -> &'static str {
+        match self {
+            StpModel::Markram => "markram",
+            StpModel::MarkramExp => "markram_exp",
+            StpModel::Mato => "mato",
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -742,6 +804,10 @@ pub struct MonitorSpec {
     /// Snapshot at this interval (default: every step when no window is given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every: Option<Time>,
+    /// `stp_u`/`stp_x`: the projection whose STP state is recorded (the monitor's `population`
+    /// is its presynaptic population); needed only when several STP projections leave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projection: Option<String>,
     /// Which neurons are stored per neuron.
     #[serde(default)]
     pub neurons: NeuronSelection,
@@ -781,6 +847,10 @@ pub enum Variable {
     /// NeuroSimTools' summary: the mean rate of each neuron (Hz) over the monitor's
     /// `[start, stop)` (`start` = the burn-in), `<population>.mean_rate` (lanes, neurons).
     MeanRate,
+    /// Short-term plasticity: utilisation `u` and resources `x` of the presynaptic neurons of a
+    /// projection with `stp` (the monitor's population is the presynaptic one).
+    StpU,
+    StpX,
 }
 
 impl Variable {
@@ -796,6 +866,8 @@ impl Variable {
             Variable::GInh => "g_inh",
             Variable::Trace => "trace",
             Variable::MeanRate => "mean_rate",
+            Variable::StpU => "stp_u",
+            Variable::StpX => "stp_x",
         }
     }
 }

@@ -71,6 +71,19 @@ impl<T: Real> Simulation<T> {
                 Slot::U32(&mut s.refractory),
             ));
         }
+        for s in &mut net.stp {
+            slots.push((format!("stp.{}.u", s.name), Slot::Real(&mut s.u)));
+            slots.push((format!("stp.{}.x", s.name), Slot::Real(&mut s.x)));
+        }
+        for s in &mut net.spiking.stp {
+            slots.push((format!("stp.{}.u", s.name), Slot::F64(&mut s.u)));
+            slots.push((format!("stp.{}.x", s.name), Slot::F64(&mut s.x)));
+            slots.push((format!("stp.{}.last", s.name), Slot::U64(&mut s.last)));
+            slots.push((
+                format!("stp.{}.efficacy", s.name),
+                Slot::Real(&mut s.efficacy),
+            ));
+        }
         for (i, m) in net.spiking.spike_monitors.iter_mut().enumerate() {
             slots.push((format!("spike_monitor.{i}.rows"), Slot::Rows(&mut m.rows)));
         }

@@ -89,6 +89,8 @@ pub struct SpikingNetwork<T: Real> {
     /// Synaptic events since the last reset: for every spike delivered to a projection, the
     /// number of synapses it reaches (its out-degree in that projection), all lanes together.
     pub events: u64,
+    /// Short-term plasticity of projections ([`crate::stp`]): each spike's efficacy.
+    pub stp: Vec<crate::stp::SpikeStp<T>>,
 }
 
 /// Fixed parameters of a spiking population.
@@ -326,6 +328,7 @@ impl<T: Real> SpikingNetwork<T> {
             spikes,
             emitted,
             events,
+            stp,
             ..
         } = self;
         let mut blocks: Vec<Block<'_, T>> = Vec::new();
@@ -385,9 +388,21 @@ impl<T: Real> SpikingNetwork<T> {
         let projections = &*projections;
         let poisson = &*poisson;
         let previous = &*spikes;
+        let plastic = &*stp;
         let outcomes: Vec<BlockOutcome> = blocks
             .into_par_iter()
-            .map(|block| update_block(block, projections, poisson, previous, inputs, step, lanes))
+            .map(|block| {
+                update_block(
+                    block,
+                    projections,
+                    poisson,
+                    previous,
+                    plastic,
+                    inputs,
+                    step,
+                    lanes,
+                )
+            })
             .collect();
         let mut next: Vec<Vec<Vec<u32>>> = populations
             .iter()
@@ -408,6 +423,9 @@ impl<T: Real> SpikingNetwork<T> {
             }
         }
         *spikes = next;
+        for s in stp.iter_mut() {
+            s.update(&spikes[s.pre], step);
+        }
         if let Some((p, neuron, lane)) = bad {
             let pop = &populations[p];
             let value = pop.state.v[neuron * lanes + lane];
@@ -440,6 +458,7 @@ impl<T: Real> SpikingNetwork<T> {
         }
         self.emitted = vec![0; self.populations.len()];
         self.events = 0;
+        self.stp.iter_mut().for_each(crate::stp::SpikeStp::reset);
         Ok(())
     }
 
@@ -521,11 +540,13 @@ fn prefetch_targets<T: Real>(synapses: &TargetBlock<T>, j: usize) {
 }
 
 /// Deliver the previous step's spikes into a block's rings, then update its neurons.
+#[allow(clippy::too_many_arguments)]
 fn update_block<T: Real>(
     block: Block<'_, T>,
     projections: &[SpikingProjection<T>],
     poisson: &[PoissonDrive<T>],
     previous: &[Vec<Vec<u32>>],
+    stp: &[crate::stp::SpikeStp<T>],
     inputs: &[Input<T>],
     step: u64,
     lanes: usize,
@@ -564,8 +585,9 @@ fn update_block<T: Real>(
             } else {
                 &mut *ring_exc
             };
+            let plastic = crate::stp::for_spiking(stp, q);
             for l in 0..lanes {
-                let scale = projection.scale[l];
+                let lane_scale = projection.scale[l];
                 let sources = &previous[projection.pre][l];
                 for (i, &j) in sources.iter().enumerate() {
                     // The targets of the next spike are a cache miss away: ask for them now.
@@ -573,6 +595,11 @@ fn update_block<T: Real>(
                         prefetch_targets(synapses, next as usize);
                     }
                     let j = j as usize;
+                    // Short-term plasticity scales the spike by its efficacy.
+                    let scale = match plastic {
+                        Some(s) => lane_scale * s.efficacy[j * lanes + l],
+                        None => lane_scale,
+                    };
                     let range = synapses.offsets[j] as usize..synapses.offsets[j + 1] as usize;
                     if range.is_empty() {
                         continue;
