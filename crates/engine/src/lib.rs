@@ -18,6 +18,7 @@
 //! ```
 
 pub mod connectivity;
+pub mod decode;
 pub mod input;
 pub mod lower;
 pub mod monitor;

@@ -95,6 +95,8 @@ pub struct Lowered<T: Real> {
     pub spiking: SpikingNetwork<T>,
     /// Short-term plasticity of rate projections ([`crate::stp`]).
     pub stp: Vec<crate::stp::RateStp<T>>,
+    /// Decodings of recorded frames ([`crate::decode`]).
+    pub decoders: Vec<crate::decode::Decoder>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> SpecErrors {
@@ -227,7 +229,7 @@ fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
 }
 
 /// Low-rank vectors (m over post, n over pre) of a projection.
-fn low_rank_vectors(
+pub(crate) fn low_rank_vectors(
     lr: &LowRankSpec,
     n_post: usize,
     n_pre: usize,
@@ -709,6 +711,7 @@ pub fn lower<T: Real>(
                     .then(|| Time::new(1.0)),
                 every: None,
                 projection: None,
+                decode: None,
                 neurons: NeuronSelection::None,
                 mean: true,
                 start: None,
@@ -794,6 +797,7 @@ pub fn lower<T: Real>(
         record_steps,
     )?;
     spiking.stp = crate::stp::lower_spiking_stp(spec, &lane_specs, &spiking, &spiking_index);
+    let decoders = crate::decode::decoders(spec, base_dir)?;
 
     let lane_values = spec
         .sweep
@@ -843,6 +847,7 @@ pub fn lower<T: Real>(
         base_dir: base_dir.map(Path::to_path_buf),
         spiking,
         stp: rate_stp,
+        decoders,
     })
 }
 

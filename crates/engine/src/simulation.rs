@@ -613,6 +613,7 @@ impl<T: Real> Simulation<T> {
             }
             arrays.extend(recorded);
         }
+        crate::decode::append(&self.net.decoders, &mut arrays);
         for (key, values) in &self.net.lane_values {
             arrays.push(NamedArray {
                 name: format!("lane.{key}"),

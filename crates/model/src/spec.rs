@@ -808,6 +808,9 @@ pub struct MonitorSpec {
     /// is its presynaptic population); needed only when several STP projections leave it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projection: Option<String>,
+    /// Decode the recorded frames: bump phase and amplitude, overlaps (see [`DecodeSpec`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode: Option<DecodeSpec>,
     /// Which neurons are stored per neuron.
     #[serde(default)]
     pub neurons: NeuronSelection,
@@ -820,6 +823,37 @@ pub struct MonitorSpec {
     /// End of the recording.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Time>,
+}
+
+/// Decoding of a monitor's frames (NeuroFlame's `decode.py`), written into the results as
+/// `<population>.m0`, `.m1`, `.phase` (lanes, frames) and `<population>.overlap.<source>`
+/// (lanes, frames, vectors); for a variable other than `rate` the names are
+/// `<population>.<variable>_m0` etc.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecodeSpec {
+    /// The first Fourier mode over the ring: `m0 = mean r`, `F1 = Σ_n r_n e^{2πin/N}`,
+    /// `m1 = 2|F1|/N`, phase `arg F1` in degrees on [0, 360).
+    #[serde(default = "yes")]
+    pub bump: bool,
+    /// Circular box-car smoothing over this many neurons before the bump is decoded (NeuroFlame's
+    /// `circcvl`; centred, so it does not shift the phase); 0 or 1: none.
+    #[serde(default)]
+    pub smooth: usize,
+    /// Overlaps `Σ_n r_n ξ_n / N` with vectors ξ.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overlap: Vec<OverlapSource>,
+}
+
+/// Vectors for overlaps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum OverlapSource {
+    /// The low-rank vectors of a projection with a `low_rank` profile: `m_1 … m_R` when the
+    /// monitored population is its post, then `n_1 … n_R` when it is its pre.
+    Projection(String),
+    /// A `.npy` array (vectors, neurons), e.g. odour vectors.
+    File(String),
 }
 
 /// Recordable variables of a rate population.

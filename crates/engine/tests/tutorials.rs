@@ -1,0 +1,122 @@
+//! The rate-network tutorials in examples/ (NeuroFlame's STP working memory, ODR with erase),
+//! run from their files at a reduced size, with their scientific results asserted.
+
+use neuroxide::{BuildOptions, Results, simulate};
+use neuroxide_model::ModelFile;
+use std::path::PathBuf;
+
+fn example(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+}
+
+fn run(name: &str, overrides: &[&str]) -> Results {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let model = ModelFile::load(&example(name), &overrides).unwrap_or_else(|e| panic!("{e}"));
+    let options = BuildOptions {
+        threads: Some(2),
+        base_dir: model.base_dir(),
+    };
+    simulate(&model.spec, &options).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `values[lane][frame]` of a (lanes, frames) array.
+fn per_lane(results: &Results, name: &str) -> Vec<Vec<f64>> {
+    let array = results.get(name).unwrap_or_else(|| panic!("no {name}"));
+    let values = array.data.to_f64();
+    values.chunks(array.shape[1]).map(<[f64]>::to_vec).collect()
+}
+
+/// Angular distance in degrees.
+fn angle_between(a: f64, b: f64) -> f64 {
+    let d = (a - b).rem_euclid(360.0);
+    d.min(360.0 - d)
+}
+
+/// Frame indices whose end time (s) lies in `[from, to]`.
+fn frames(results: &Results, from: f64, to: f64) -> Vec<usize> {
+    let found = results
+        .values("t")
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| **t >= from - 1e-9 && **t <= to + 1e-9)
+        .map(|(i, _)| i)
+        .collect::<Vec<_>>();
+    assert!(found.len() >= 5, "few frames in [{from}, {to}] s");
+    found
+}
+
+const SMALL: [&str; 2] = ["populations.E.size=200", "lanes=4"];
+
+#[test]
+fn stp_working_memory_holds_the_cue_and_static_synapses_do_not() {
+    let results = run("stp_working_memory.yaml", &SMALL);
+    let cue = results.values("cue.phase");
+    let m1 = per_lane(&results, "E.m1");
+    let phase = per_lane(&results, "E.phase");
+    // The cue ends at 1 s; from 1.2 s to 3.5 s (≥ 2 s after its offset) the bump is there, at
+    // the cue's phase.
+    let delay = frames(&results, 1.2, 3.5);
+    assert!(results.values("t").last().unwrap() >= &3.5);
+    for lane in 0..4 {
+        for &f in &delay {
+            assert!(
+                m1[lane][f] > 5.0,
+                "lane {lane}, frame {f}: m1 = {}",
+                m1[lane][f]
+            );
+            let error = angle_between(phase[lane][f], cue[lane]);
+            assert!(error < 10.0, "lane {lane}, frame {f}: phase error {error}°");
+        }
+    }
+    // Facilitation is what holds it: u in the bump is far above U.
+    let u = per_lane(&results, "E.stp_u_mean");
+    assert!(u[0][*delay.last().unwrap()] > 0.15);
+
+    // The same couplings at their resting efficacy (u ≡ U, x ≡ 1), the same drive: the bump is
+    // gone well before 2 s after the cue.
+    let mut overrides = SMALL.to_vec();
+    overrides.extend([
+        "projections.EE.stp.tau_fac=0ms",
+        "projections.EE.stp.tau_rec=0ms",
+    ]);
+    let control = run("stp_working_memory.yaml", &overrides);
+    let m1 = per_lane(&control, "E.m1");
+    let cue_on = frames(&control, 0.9, 1.0);
+    for lane in 0..4 {
+        // The cue did make a bump...
+        assert!(m1[lane][cue_on[0]] > 5.0);
+        // ...which has died by 1.5 s.
+        for &f in &frames(&control, 1.5, 3.5) {
+            assert!(
+                m1[lane][f] < 0.1,
+                "lane {lane}, frame {f}: m1 = {}",
+                m1[lane][f]
+            );
+        }
+    }
+}
+
+#[test]
+fn odr_bump_holds_the_cue_through_the_delay_and_the_erase_pulse_wipes_it() {
+    let results = run("odr_erase.yaml", &SMALL);
+    let cue = results.values("cue.phase");
+    let m1 = per_lane(&results, "E.m1");
+    let phase = per_lane(&results, "E.phase");
+    for lane in 0..4 {
+        let mut held = 0.0f64;
+        for &f in &frames(&results, 1.2, 2.5) {
+            assert!(m1[lane][f] > 5.0, "lane {lane}: delay m1 = {}", m1[lane][f]);
+            held = held.max(m1[lane][f]);
+            assert!(angle_between(phase[lane][f], cue[lane]) < 10.0);
+        }
+        for &f in &frames(&results, 4.0, 5.0) {
+            assert!(
+                m1[lane][f] < 0.1 * held,
+                "lane {lane}, frame {f}: m1 = {} after the erase (delay {held})",
+                m1[lane][f]
+            );
+        }
+    }
+}
