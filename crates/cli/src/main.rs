@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
+mod decode;
 mod progress;
 mod summary;
 mod sweep;
@@ -141,6 +142,10 @@ enum Command {
     },
     /// Benchmark the standard workloads (steps/s, synapse updates/s, memory bandwidth).
     Bench(bench::BenchArgs),
+    /// Decode the per-neuron recordings of a result folder (bump phase, amplitude, mean;
+    /// overlaps): every monitor with `decode:` in its spec.yaml, and `--population`; writes
+    /// `DIR/decoded.npz`.
+    Decode(decode::DecodeArgs),
 }
 
 fn main() -> ExitCode {
@@ -219,6 +224,7 @@ fn main() -> ExitCode {
         }),
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Bench(args) => bench::bench(&args).map(|()| ExitCode::SUCCESS),
+        Command::Decode(args) => decode::decode(&args).map(|()| ExitCode::SUCCESS),
     };
     match outcome {
         Ok(code) => code,
