@@ -120,3 +120,41 @@ fn odr_bump_holds_the_cue_through_the_delay_and_the_erase_pulse_wipes_it() {
         }
     }
 }
+
+#[test]
+fn multistability_sweep_shows_three_regimes_over_the_drive() {
+    let results = run("multistability.yaml", &["populations.E.size=200"]);
+    let drive = results.values("lane.inputs.baseline.constant");
+    assert_eq!(drive.len(), 13);
+    let m1 = per_lane(&results, "E.m1");
+    let m0 = per_lane(&results, "E.m0");
+    let before = frames(&results, 0.2, 0.5);
+    let late = frames(&results, 3.0, 4.0);
+    let mut regimes = [0; 3];
+    for (lane, &d) in drive.iter().enumerate() {
+        let late_m1 = late.iter().map(|&f| m1[lane][f]).fold(f64::MAX, f64::min);
+        let late_m0 = late.iter().map(|&f| m0[lane][f]).fold(f64::MAX, f64::min);
+        let quiet_before = before
+            .iter()
+            .all(|&f| m0[lane][f] < 5.0 && m1[lane][f] < 1e-3);
+        if d <= -8.0 {
+            // Monostable quiet: the bump decays.
+            assert!(
+                late.iter().all(|&f| m1[lane][f] < 0.1),
+                "drive {d}: m1 {late_m1}"
+            );
+            regimes[0] += 1;
+        } else if (-4.0..=2.0).contains(&d) {
+            // Bistable: quiet before the cue, a bump after it.
+            assert!(quiet_before, "drive {d}");
+            assert!(late_m1 > 5.0, "drive {d}: late m1 {late_m1}");
+            regimes[1] += 1;
+        } else if d >= 8.0 {
+            // Uniformly active after the cue.
+            assert!(late.iter().all(|&f| m1[lane][f] < 1.0), "drive {d}");
+            assert!(late_m0 > 20.0, "drive {d}: m0 {late_m0}");
+            regimes[2] += 1;
+        }
+    }
+    assert!(regimes.iter().all(|&n| n >= 2), "{regimes:?}");
+}
