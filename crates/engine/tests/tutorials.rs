@@ -158,3 +158,39 @@ fn multistability_sweep_shows_three_regimes_over_the_drive() {
     }
     assert!(regimes.iter().all(|&n| n >= 2), "{regimes:?}");
 }
+
+/// Wrapped to [−180, 180).
+fn wrap(a: f64) -> f64 {
+    (a + 180.0).rem_euclid(360.0) - 180.0
+}
+
+#[test]
+fn serial_bias_attracts_the_report_towards_the_previous_cue() {
+    let results = run("serial_bias.yaml", &["populations.E.size=200", "lanes=16"]);
+    let (c1, c2) = (results.values("cue1.phase"), results.values("cue2.phase"));
+    let phase = per_lane(&results, "E.phase");
+    let m1 = per_lane(&results, "E.m1");
+    let last = phase[0].len() - 1;
+    let before_cue2 = frames(&results, 3.3, 3.5);
+    let mut weighted = 0.0;
+    let mut counted = 0;
+    for lane in 0..16 {
+        // Trial 1 was erased (a residue of a few per cent of the bump), trial 2 is held.
+        assert!(m1[lane][before_cue2[0]] < 0.1 * m1[lane][last]);
+        let previous = wrap(c1[lane] - c2[lane]);
+        let error = wrap(phase[lane][last] - c2[lane]);
+        assert!(error.abs() < 10.0, "lane {lane}: error {error}°");
+        if previous.abs() > 5.0 && previous.abs() < 175.0 {
+            assert_eq!(
+                error.signum(),
+                previous.signum(),
+                "lane {lane}: previous cue at {previous}°, error {error}° (repulsive)"
+            );
+            weighted += error * previous.signum();
+            counted += 1;
+        }
+    }
+    assert!(counted >= 10);
+    let mean_bias = weighted / counted as f64;
+    assert!(mean_bias > 0.5, "mean attractive bias {mean_bias}°");
+}
