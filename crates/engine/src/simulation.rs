@@ -781,6 +781,12 @@ impl AnySimulation {
     pub fn restore(&mut self, arrays: &[NamedArray]) -> Result<(), String> {
         any!(self, s => s.restore(arrays))
     }
+    pub fn state(&mut self) -> Vec<NamedArray> {
+        any!(self, s => s.state())
+    }
+    pub fn set_state(&mut self, arrays: &[NamedArray]) -> Result<(), String> {
+        any!(self, s => s.set_state(arrays))
+    }
     pub fn advance(&mut self, steps: u64) -> Result<(), String> {
         any!(self, s => s.advance(steps))
     }

@@ -197,8 +197,8 @@ pub struct SpikeStp<T: Real> {
     /// `u` and `x` just after each neuron's last spike, `[neuron][lane]`.
     pub u: Vec<f64>,
     pub x: Vec<f64>,
-    /// Step of each neuron's last spike; `u64::MAX`: none yet.
-    pub last: Vec<u64>,
+    /// Time (ms, step × dt) of each neuron's last spike; −∞: none yet.
+    pub last: Vec<f64>,
     /// Efficacy of each neuron's spikes of the last step (their mean, for several), `[neuron][lane]`.
     pub efficacy: Vec<T>,
     /// Scratch for recordings.
@@ -225,7 +225,7 @@ impl<T: Real> SpikeStp<T> {
             params: lane_params(lane_specs, name),
             u: vec![0.0; n],
             x: vec![1.0; n],
-            last: vec![u64::MAX; n],
+            last: vec![f64::NEG_INFINITY; n],
             efficacy: vec![T::ZERO; n],
             view: vec![T::ZERO; n],
         };
@@ -241,7 +241,7 @@ impl<T: Real> SpikeStp<T> {
             *u = if p.tau_fac > 0.0 { 0.0 } else { p.big_u };
         }
         self.x.iter_mut().for_each(|x| *x = 1.0);
-        self.last.iter_mut().for_each(|s| *s = u64::MAX);
+        self.last.iter_mut().for_each(|s| *s = f64::NEG_INFINITY);
         self.efficacy.iter_mut().for_each(|e| *e = T::ZERO);
     }
 
@@ -249,10 +249,10 @@ impl<T: Real> SpikeStp<T> {
     fn decayed(&self, k: usize, step: u64) -> (f64, f64) {
         let p = &self.params[k % self.lanes];
         let last = self.last[k];
-        if last == u64::MAX {
+        if last == f64::NEG_INFINITY {
             return (self.u[k], self.x[k]);
         }
-        let elapsed = step.saturating_sub(last) as f64 * self.dt_ms;
+        let elapsed = step as f64 * self.dt_ms - last;
         let u = if p.tau_fac > 0.0 {
             self.u[k] * (-elapsed / p.tau_fac).exp()
         } else {
@@ -290,7 +290,7 @@ impl<T: Real> SpikeStp<T> {
                     } else {
                         1.0
                     };
-                    self.last[k] = step;
+                    self.last[k] = step as f64 * self.dt_ms;
                     i += 1;
                 }
                 self.efficacy[k] = T::from_f64(sum / count as f64);

@@ -368,3 +368,60 @@ fn spiking_stp_defaults_to_mato_and_runs_from_poisson_sources() {
     let again = simulate(&load(&yaml), &options).unwrap();
     assert_eq!(again.values("P.stp_u"), u);
 }
+
+#[test]
+fn state_carried_to_a_new_build_continues_the_dynamics() {
+    // A ring with STP and a spiking pair with STP, no time-dependent input: one run of 400 ms
+    // ends where two runs of 200 ms end when the second starts from the first one's state.
+    let yaml = |duration: &str| {
+        format!(
+            "
+dt: 1 ms
+duration: {duration}
+precision: f64
+populations:
+  E: {{size: 32, tau: 20 ms, initial: {{rate: {{gaussian: {{mean: 5, std: 2}}}}}}}}
+  P: {{size: 1, model: lif_psc_exp, neuron: {{i_e: 600 pA, t_ref: 0 ms}}}}
+  Q: {{size: 1, model: lif_psc_exp, neuron: {{v_th: 1000 mV}}}}
+projections:
+  EE:
+    pre: E
+    post: E
+    rule: all_to_all
+    profile: {{cosine: {{kappa: 1.5}}}}
+    weight: 12.0
+    stp: {{U: 0.05, tau_rec: 200 ms, tau_fac: 1500 ms}}
+  EI: {{pre: E, post: E, rule: all_to_all, weight: -1.0}}
+  PQ: {{pre: P, post: Q, rule: all_to_all, weight: 50, stp: {{U: 0.2}}}}
+inputs:
+  drive: {{target: E, constant: 1.0}}
+monitors:
+  - {{population: E, variable: rate, every: 200 ms}}
+  - {{population: E, variable: stp_u, every: 200 ms}}
+  - {{population: P, variable: stp_x, every: 200 ms}}
+  - {{population: Q, variable: g_exc, every: 200 ms}}
+"
+        )
+    };
+    let options = BuildOptions::default();
+    let whole = simulate(&load(&yaml("400 ms")), &options).unwrap();
+    let mut first = neuroxide::AnySimulation::build(&load(&yaml("200 ms")), &options).unwrap();
+    first.run().unwrap();
+    let state = first.state();
+    assert!(state.iter().any(|a| a.name.starts_with("stp.EE")));
+    assert!(!state.iter().any(|a| a.name.starts_with("recorder.")));
+    let mut second = neuroxide::AnySimulation::build(&load(&yaml("200 ms")), &options).unwrap();
+    second.set_state(&state).unwrap();
+    let continued = second.run().unwrap();
+    for name in ["E.rate", "E.stp_u", "P.stp_x", "Q.g_exc"] {
+        let w = whole.values(name);
+        let c = continued.values(name);
+        let per_frame = c.len();
+        assert_eq!(&w[w.len() - per_frame..], &c[..], "{name}");
+    }
+    // A state of another model is refused, naming the array.
+    let other = load(&yaml("200 ms").replace("size: 32", "size: 16"));
+    let mut wrong = neuroxide::AnySimulation::build(&other, &options).unwrap();
+    let message = wrong.set_state(&state).unwrap_err();
+    assert!(message.contains("rate.E.rate"), "{message}");
+}
