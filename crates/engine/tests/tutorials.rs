@@ -73,6 +73,13 @@ fn stp_working_memory_holds_the_cue_and_static_synapses_do_not() {
     // Facilitation is what holds it: u in the bump is far above U.
     let u = per_lane(&results, "E.stp_u_mean");
     assert!(u[0][*delay.last().unwrap()] > 0.15);
+    // Bistable: without the cue the network stays quiet and uniform throughout.
+    let mut overrides = SMALL.to_vec();
+    overrides.push("inputs.cue.stimulus.amplitude=0");
+    let uncued = run("stp_working_memory.yaml", &overrides);
+    for lane in per_lane(&uncued, "E.m1") {
+        assert!(lane.iter().all(|&m| m < 1e-3), "a bump without a cue");
+    }
 
     // The same couplings at their resting efficacy (u ≡ U, x ≡ 1), the same drive: the bump is
     // gone well before 2 s after the cue.
@@ -122,41 +129,46 @@ fn odr_bump_holds_the_cue_through_the_delay_and_the_erase_pulse_wipes_it() {
 }
 
 #[test]
-fn multistability_sweep_shows_three_regimes_over_the_drive() {
-    let results = run("multistability.yaml", &["populations.E.size=200"]);
-    let drive = results.values("lane.inputs.baseline.constant");
+fn multistability_sweep_shows_the_regimes_over_the_drive() {
+    let small = ["populations.E.size=200"];
+    let cued = run("multistability.yaml", &small);
+    let uncued = run(
+        "multistability.yaml",
+        &["populations.E.size=200", "inputs.cue.stimulus.amplitude=0"],
+    );
+    let drive = cued.values("lane.inputs.baseline.constant");
     assert_eq!(drive.len(), 13);
-    let m1 = per_lane(&results, "E.m1");
-    let m0 = per_lane(&results, "E.m0");
-    let before = frames(&results, 0.2, 0.5);
-    let late = frames(&results, 3.0, 4.0);
-    let mut regimes = [0; 3];
+    let (m1, m0) = (per_lane(&cued, "E.m1"), per_lane(&cued, "E.m0"));
+    let (u1, u0) = (per_lane(&uncued, "E.m1"), per_lane(&uncued, "E.m0"));
+    let late = frames(&cued, 3.0, 4.0);
+    let all = frames(&uncued, 0.0, 4.0);
+    let min_over = |x: &[f64], fs: &[usize]| fs.iter().map(|&f| x[f]).fold(f64::MAX, f64::min);
+    let max_over = |x: &[f64], fs: &[usize]| fs.iter().map(|&f| x[f]).fold(f64::MIN, f64::max);
+    let mut regimes = [0; 4];
     for (lane, &d) in drive.iter().enumerate() {
-        let late_m1 = late.iter().map(|&f| m1[lane][f]).fold(f64::MAX, f64::min);
-        let late_m0 = late.iter().map(|&f| m0[lane][f]).fold(f64::MAX, f64::min);
-        let quiet_before = before
-            .iter()
-            .all(|&f| m0[lane][f] < 5.0 && m1[lane][f] < 1e-3);
-        if d <= -8.0 {
-            // Monostable quiet: the bump decays.
-            assert!(
-                late.iter().all(|&f| m1[lane][f] < 0.1),
-                "drive {d}: m1 {late_m1}"
-            );
+        let quiet_uncued = max_over(&u1[lane], &all) < 1e-3 && max_over(&u0[lane], &all) < 1.0;
+        if d <= -6.0 {
+            // Quiet is the only attractor: no memory.
+            assert!(quiet_uncued, "drive {d}");
+            assert!(max_over(&m1[lane], &late) < 0.1, "drive {d}");
             regimes[0] += 1;
-        } else if (-4.0..=2.0).contains(&d) {
-            // Bistable: quiet before the cue, a bump after it.
-            assert!(quiet_before, "drive {d}");
-            assert!(late_m1 > 5.0, "drive {d}: late m1 {late_m1}");
+        } else if (-4.0..=0.0).contains(&d) {
+            // Bistable: the uncued network stays quiet for 4 s, a cued one holds the bump.
+            assert!(quiet_uncued, "drive {d}");
+            assert!(min_over(&m1[lane], &late) > 5.0, "drive {d}");
             regimes[1] += 1;
-        } else if d >= 8.0 {
-            // Uniformly active after the cue.
-            assert!(late.iter().all(|&f| m1[lane][f] < 1.0), "drive {d}");
-            assert!(late_m0 > 20.0, "drive {d}: m0 {late_m0}");
+        } else if (2.0..=6.0).contains(&d) {
+            // No stable quiet state: activity arises without a cue.
+            assert!(min_over(&u0[lane], &late) > 10.0, "drive {d}: uncued m0");
             regimes[2] += 1;
+        } else if d >= 8.0 {
+            // The cue tips the network into a uniformly active state.
+            assert!(max_over(&m1[lane], &late) < 1.0, "drive {d}");
+            assert!(min_over(&m0[lane], &late) > 20.0, "drive {d}");
+            regimes[3] += 1;
         }
     }
-    assert!(regimes.iter().all(|&n| n >= 2), "{regimes:?}");
+    assert_eq!(regimes, [4, 3, 3, 3]);
 }
 
 /// Wrapped to [−180, 180).
