@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
+mod decode;
 mod progress;
 mod summary;
 mod sweep;
@@ -59,6 +60,14 @@ enum Command {
         /// `500ms`) and when stopped by Ctrl-C; `neuroxide resume DIR` continues from it.
         #[arg(long, value_name = "T")]
         checkpoint_every: Option<String>,
+        /// Start from the dynamical state (rates, currents, STP, spiking states) that a previous
+        /// run of the same model saved with `--save-state`: its `state.npz` or its folder
+        /// (trial sequences, serial bias).
+        #[arg(long, value_name = "PATH")]
+        initial_state: Option<PathBuf>,
+        /// Write the final dynamical state into `DIR/state.npz` (for `--initial-state`).
+        #[arg(long)]
+        save_state: bool,
     },
     /// Continue a run from its last checkpoint (`run --checkpoint-every`), to the same results
     /// as the uninterrupted run.
@@ -141,6 +150,10 @@ enum Command {
     },
     /// Benchmark the standard workloads (steps/s, synapse updates/s, memory bandwidth).
     Bench(bench::BenchArgs),
+    /// Decode the per-neuron recordings of a result folder (bump phase, amplitude, mean;
+    /// overlaps): every monitor with `decode:` in its spec.yaml, and `--population`; writes
+    /// `DIR/decoded.npz`.
+    Decode(decode::DecodeArgs),
 }
 
 fn main() -> ExitCode {
@@ -157,6 +170,8 @@ fn main() -> ExitCode {
             stream,
             verbose,
             checkpoint_every,
+            initial_state,
+            save_state,
         } => parse_memory(max_memory.as_deref()).and_then(|max_memory| {
             run(&RunArgs {
                 file,
@@ -169,6 +184,8 @@ fn main() -> ExitCode {
                 stream,
                 verbose,
                 checkpoint_every,
+                initial_state,
+                save_state,
             })
         }),
         Command::Resume {
@@ -219,6 +236,7 @@ fn main() -> ExitCode {
         }),
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Bench(args) => bench::bench(&args).map(|()| ExitCode::SUCCESS),
+        Command::Decode(args) => decode::decode(&args).map(|()| ExitCode::SUCCESS),
     };
     match outcome {
         Ok(code) => code,
@@ -300,6 +318,8 @@ struct RunArgs {
     stream: bool,
     verbose: bool,
     checkpoint_every: Option<String>,
+    initial_state: Option<PathBuf>,
+    save_state: bool,
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode> {
@@ -321,6 +341,17 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if let Some(path) = &args.initial_state {
+        let path = if path.is_dir() {
+            path.join("state.npz")
+        } else {
+            path.clone()
+        };
+        let state = neuroxide_io::read_npz(&path)
+            .with_context(|| format!("--initial-state: reading {}", path.display()))?;
+        sim.set_state(&state)
+            .map_err(|e| anyhow::anyhow!("--initial-state {}: {e}", path.display()))?;
+    }
     let name = model.spec.name.clone().unwrap_or_else(|| {
         file.file_stem()
             .map_or("run".into(), |s| s.to_string_lossy().into_owned())
@@ -510,6 +541,8 @@ fn resume(dir: &Path, threads: Option<usize>, quiet: bool, verbose: bool) -> Res
         stream,
         verbose,
         checkpoint_every: None,
+        initial_state: None,
+        save_state: false,
     };
     execute(
         &mut sim,
@@ -622,6 +655,11 @@ fn execute(
     }
     neuroxide_io::write_results(out, &results)
         .with_context(|| format!("writing results to {}", out.display()))?;
+    if args.save_state {
+        let path = out.join("state.npz");
+        neuroxide_io::write_npz(&path, &sim.state())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let peak = peak_memory();
     {
         let path = out.join("run.json");

@@ -19,6 +19,7 @@
 
 pub mod connectivity;
 pub mod encoders;
+pub mod decode;
 pub mod input;
 pub mod lower;
 pub mod mixed;
@@ -34,6 +35,7 @@ pub mod rng;
 pub mod siegert;
 pub mod simulation;
 pub mod spiking;
+pub mod stp;
 pub mod theory;
 
 pub use monitor::FrameSink;

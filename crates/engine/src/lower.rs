@@ -102,6 +102,10 @@ pub struct Lowered<T: Real> {
     pub rate_to_spiking: Vec<RateToSpiking<T>>,
     /// Hebbian rules of plastic rate projections ([`crate::plasticity::rate`]).
     pub plastic_rates: Vec<crate::plasticity::RatePlasticity<T>>,
+    /// Short-term plasticity of rate projections ([`crate::stp`]).
+    pub stp: Vec<crate::stp::RateStp<T>>,
+    /// Decodings of recorded frames ([`crate::decode`]).
+    pub decoders: Vec<crate::decode::Decoder>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> SpecErrors {
@@ -234,7 +238,7 @@ fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
 }
 
 /// Low-rank vectors (m over post, n over pre) of a projection.
-fn low_rank_vectors(
+pub(crate) fn low_rank_vectors(
     lr: &LowRankSpec,
     n_post: usize,
     n_pre: usize,
@@ -369,6 +373,7 @@ pub fn lower<T: Real>(
     let mut rate_to_spiking = Vec::new();
     let mut channel_keys: Vec<(usize, Vec<Option<u64>>)> = Vec::new();
     let mut channels: Vec<Channel<T>> = Vec::new();
+    let mut rate_stp = Vec::new();
     for (name, proj) in &spec.projections {
         let at = |key: &str| format!("projections.{name}.{key}");
         let pre = spec.populations.get_index_of(&proj.pre).expect("validated");
@@ -497,6 +502,12 @@ pub fn lower<T: Real>(
             }
         };
         channels[channel].projections.push(projections.len());
+        // Validation refuses STP on spiking -> rate couplings.
+        if let (Some(_), Some(pre_rate)) = (&proj.stp, pre_rate) {
+            let stp =
+                crate::stp::RateStp::new(name, &lane_specs, dt, projections.len(), pre_rate, n_pre);
+            rate_stp.push(stp);
+        }
         projections.push(Projection {
             name: name.clone(),
             pre: pre_rate.unwrap_or_else(|| spiking_index[pre].expect("spiking")),
@@ -723,6 +734,8 @@ pub fn lower<T: Real>(
                     && dt <= 1.0)
                     .then(|| Time::new(1.0)),
                 every: None,
+                projection: None,
+                decode: None,
                 neurons: NeuronSelection::None,
                 mean: true,
                 start: None,
@@ -791,6 +804,11 @@ pub fn lower<T: Real>(
             dt * 1e-3,
         );
         recorder.spiking = spiking;
+        if matches!(monitor.variable, Variable::StpU | Variable::StpX) {
+            let (index, name) = crate::stp::monitor_target(spec, monitor);
+            recorder.stp = Some(index);
+            recorder.population_name = name;
+        }
         recorders.push(recorder);
     }
     let mut spiking = lower_spiking::<T>(
@@ -806,6 +824,8 @@ pub fn lower<T: Real>(
         let population = &mut spiking.populations[coupling.post];
         population.state.coupled = vec![T::ZERO; population.params.size * lanes];
     }
+    spiking.stp = crate::stp::lower_spiking_stp(spec, &lane_specs, &spiking, &spiking_index);
+    let decoders = crate::decode::decoders(spec, base_dir)?;
 
     let lane_values = spec
         .sweep
@@ -857,6 +877,8 @@ pub fn lower<T: Real>(
         spiking,
         rate_to_spiking,
         plastic_rates,
+        stp: rate_stp,
+        decoders,
     })
 }
 

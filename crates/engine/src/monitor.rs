@@ -67,6 +67,8 @@ pub struct Recorder<T: Real> {
     /// Streamed: per-neuron frames go to the sink, not into `data`.
     pub sink: Option<Sink>,
     row: Vec<f64>,
+    /// `stp_u`/`stp_x`: index of the STP state (among the rate or the spiking ones).
+    pub stp: Option<usize>,
 }
 
 impl<T: Real> Recorder<T> {
@@ -108,6 +110,7 @@ impl<T: Real> Recorder<T> {
             means: Vec::new(),
             sink: None,
             row: Vec::new(),
+            stp: None,
             record_mean,
             neurons,
         }

@@ -119,6 +119,9 @@ impl<T: Real> RateStep<T> {
                             let (a, b) = (&net.projections[s.projection], &net.projections[q]);
                             (a.pre, a.pre_spiking) == (b.pre, b.pre_spiking)
                                 && other.right() == op.right()
+                                // STP: the projection carries its own `u x r`.
+                                && !crate::stp::has_stp(&net.stp, s.projection)
+                                && !crate::stp::has_stp(&net.stp, q)
                         };
                         let source = match sources.iter().position(same) {
                             Some(k) => k,
@@ -204,6 +207,10 @@ impl<T: Real> RateStep<T> {
         pool: &rayon::ThreadPool,
     ) -> Result<(), usize> {
         let lanes = net.lanes;
+        // 0. Short-term plasticity: `u`, `x` and `u x r` from the rates of the step's start.
+        for stp in &mut net.stp {
+            stp.update(&net.populations[stp.pre].rate);
+        }
         // 1. Projections: per-neuron channels get their drive, low-rank parts their `ζ`.
         for plan in &self.populations {
             for &c in &plan.dense {
@@ -211,7 +218,9 @@ impl<T: Real> RateStep<T> {
                 channel.drive.iter_mut().for_each(|x| *x = T::ZERO);
                 for &q in &channel.projections {
                     let projection = &net.projections[q];
-                    let pre = crate::mixed::presynaptic(&net.populations, &net.spiking, projection);
+                    let pre = crate::stp::signal(&net.stp, q).unwrap_or_else(|| {
+                        crate::mixed::presynaptic(&net.populations, &net.spiking, projection)
+                    });
                     if let Some(h) = net.plastic_rates.iter().find(|h| h.projection == q) {
                         h.add_drive(pre, &mut channel.drive);
                         continue;
@@ -232,7 +241,9 @@ impl<T: Real> RateStep<T> {
                 unreachable!()
             };
             let z = &mut self.z[source.offset..source.offset + source.rank * lanes];
-            let pre = crate::mixed::presynaptic(&net.populations, &net.spiking, projection);
+            let pre = crate::stp::signal(&net.stp, source.projection).unwrap_or_else(|| {
+                crate::mixed::presynaptic(&net.populations, &net.spiking, projection)
+            });
             op.project(pre, lanes, z, pool);
         }
         for plan in &mut self.populations {

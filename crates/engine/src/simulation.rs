@@ -297,6 +297,7 @@ impl<T: Real> Simulation<T> {
     pub fn reset(&mut self) -> Result<(), SpecErrors> {
         self.step = 0;
         self.rate_step.reset();
+        self.net.stp.iter_mut().for_each(crate::stp::RateStp::reset);
         let lanes = self.net.lanes;
         let seed = self.net.seed;
         let lane_offset = self.net.lane_offset;
@@ -524,6 +525,20 @@ impl<T: Real> Simulation<T> {
             rule.observe(step);
         }
         for recorder in &mut net.recorders {
+            if let Some(k) = recorder.stp {
+                if recorder.wants(step) {
+                    let want_u = recorder.variable == Variable::StpU;
+                    let values = if recorder.spiking {
+                        net.spiking.stp[k].view(self.step - 1, want_u)
+                    } else if want_u {
+                        &net.stp[k].u
+                    } else {
+                        &net.stp[k].x
+                    };
+                    recorder.observe(step, values);
+                }
+                continue;
+            }
             if recorder.spiking {
                 if recorder.wants(step) {
                     let values = net.spiking.variable(recorder.population, recorder.variable);
@@ -606,6 +621,7 @@ impl<T: Real> Simulation<T> {
             }
             arrays.extend(recorded);
         }
+        crate::decode::append(&self.net.decoders, &mut arrays);
         for (key, values) in &self.net.lane_values {
             arrays.push(NamedArray {
                 name: format!("lane.{key}"),
@@ -773,6 +789,12 @@ impl AnySimulation {
     }
     pub fn restore(&mut self, arrays: &[NamedArray]) -> Result<(), String> {
         any!(self, s => s.restore(arrays))
+    }
+    pub fn state(&mut self) -> Vec<NamedArray> {
+        any!(self, s => s.state())
+    }
+    pub fn set_state(&mut self, arrays: &[NamedArray]) -> Result<(), String> {
+        any!(self, s => s.set_state(arrays))
     }
     pub fn advance(&mut self, steps: u64) -> Result<(), String> {
         any!(self, s => s.advance(steps))

@@ -460,6 +460,68 @@ pub struct ProjectionSpec {
     /// Long-term plasticity of the weights (see [`crate::plasticity`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plasticity: Option<crate::plasticity::PlasticitySpec>,
+    /// Short-term plasticity (Tsodyks–Markram) of the presynaptic side of this projection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stp: Option<StpSpec>,
+}
+
+/// Tsodyks–Markram short-term plasticity: presynaptic utilisation `u` and resources `x` per
+/// neuron and lane; the projection carries `u·x·r` (rate populations) or a spike's efficacy
+/// `u⁺·x⁻` (spiking populations) instead of `r` or 1. Defaults are NeuroFlame's (`USE`,
+/// `TAU_REC`, `TAU_FAC`). A time constant of 0 switches its process off (`u ≡ U`, `x ≡ 1`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StpSpec {
+    /// Update rule; absent: `markram` for a rate presynaptic population, `mato` for a spiking one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<StpModel>,
+    /// Baseline utilisation `U` (NeuroFlame's `USE`), in (0, 1].
+    #[serde(rename = "U", default = "stp_u")]
+    pub u: f64,
+    /// Recovery (depression) time constant `τ_D` (NeuroFlame's `TAU_REC`).
+    #[serde(default = "stp_tau_rec")]
+    pub tau_rec: Time,
+    /// Facilitation time constant `τ_F` (NeuroFlame's `TAU_FAC`).
+    #[serde(default = "stp_tau_fac")]
+    pub tau_fac: Time,
+}
+
+fn stp_u() -> f64 {
+    0.03
+}
+
+fn stp_tau_rec() -> Time {
+    Time::new(200.0)
+}
+
+fn stp_tau_fac() -> Time {
+    Time::new(1000.0)
+}
+
+/// Tsodyks–Markram update rules (NeuroFlame's `STP_TYPE`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StpModel {
+    /// Rate populations, forward Euler (NeuroFlame at HEAD):
+    /// `x ← x + (1 − x) dt/τ_D − dt u x r`, then `u ← u + (U − u) dt/τ_F + dt U (1 − u) r`.
+    Markram,
+    /// Rate populations, exact decay: `x ← 1 + (x − 1) e^{−dt/τ_D} − dt u x r`,
+    /// `u ← U + (u − U) e^{−dt/τ_F} + dt U (1 − u) r`.
+    MarkramExp,
+    /// Spiking populations, event-based (Mato; Mongillo et al. 2008): between spikes `u` decays
+    /// to 0 and `x` recovers to 1 exactly; at a spike `u ← u + U (1 − u)`, the spike acts with
+    /// `u x`, then `x ← x − u x`.
+    Mato,
+}
+
+impl StpModel {
+    pub fn name(self) -> &'static str {
+        match self {
+            StpModel::Markram => "markram",
+            StpModel::MarkramExp => "markram_exp",
+            StpModel::Mato => "mato",
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -749,6 +811,13 @@ pub struct MonitorSpec {
     /// Snapshot at this interval (default: every step when no window is given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every: Option<Time>,
+    /// `stp_u`/`stp_x`: the projection whose STP state is recorded (the monitor's `population`
+    /// is its presynaptic population); needed only when several STP projections leave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projection: Option<String>,
+    /// Decode the recorded frames: bump phase and amplitude, overlaps (see [`DecodeSpec`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode: Option<DecodeSpec>,
     /// Which neurons are stored per neuron.
     #[serde(default)]
     pub neurons: NeuronSelection,
@@ -761,6 +830,37 @@ pub struct MonitorSpec {
     /// End of the recording.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Time>,
+}
+
+/// Decoding of a monitor's frames (NeuroFlame's `decode.py`), written into the results as
+/// `<population>.m0`, `.m1`, `.phase` (lanes, frames) and `<population>.overlap.<source>`
+/// (lanes, frames, vectors); for a variable other than `rate` the names are
+/// `<population>.<variable>_m0` etc.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecodeSpec {
+    /// The first Fourier mode over the ring: `m0 = mean r`, `F1 = Σ_n r_n e^{2πin/N}`,
+    /// `m1 = 2|F1|/N`, phase `arg F1` in degrees on [0, 360).
+    #[serde(default = "yes")]
+    pub bump: bool,
+    /// Circular box-car smoothing over this many neurons before the bump is decoded (NeuroFlame's
+    /// `circcvl`; centred, so it does not shift the phase); 0 or 1: none.
+    #[serde(default)]
+    pub smooth: usize,
+    /// Overlaps `Σ_n r_n ξ_n / N` with vectors ξ.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overlap: Vec<OverlapSource>,
+}
+
+/// Vectors for overlaps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum OverlapSource {
+    /// The low-rank vectors of a projection with a `low_rank` profile: `m_1 … m_R` when the
+    /// monitored population is its post, then `n_1 … n_R` when it is its pre.
+    Projection(String),
+    /// A `.npy` array (vectors, neurons), e.g. odour vectors.
+    File(String),
 }
 
 /// Recordable variables of a rate population.
@@ -788,6 +888,10 @@ pub enum Variable {
     /// NeuroSimTools' summary: the mean rate of each neuron (Hz) over the monitor's
     /// `[start, stop)` (`start` = the burn-in), `<population>.mean_rate` (lanes, neurons).
     MeanRate,
+    /// Short-term plasticity: utilisation `u` and resources `x` of the presynaptic neurons of a
+    /// projection with `stp` (the monitor's population is the presynaptic one).
+    StpU,
+    StpX,
 }
 
 impl Variable {
@@ -803,6 +907,8 @@ impl Variable {
             Variable::GInh => "g_inh",
             Variable::Trace => "trace",
             Variable::MeanRate => "mean_rate",
+            Variable::StpU => "stp_u",
+            Variable::StpX => "stp_x",
         }
     }
 }

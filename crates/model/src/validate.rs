@@ -8,6 +8,8 @@ use crate::spec::*;
 use crate::units::Time;
 use std::path::Path;
 
+mod stp;
+
 /// Validate `spec`; `base_dir` anchors relative file paths (absent: the working directory).
 pub fn validate(spec: &NetworkSpec, base_dir: Option<&Path>) -> Result<(), SpecErrors> {
     let mut v = Validator {
@@ -251,12 +253,14 @@ impl Validator<'_> {
         }
         for (name, proj) in &spec.projections {
             self.projection(spec, name, proj);
+            self.stp(spec, name, proj);
         }
         for (name, input) in &spec.inputs {
             self.input(spec, name, input);
         }
         for (i, monitor) in spec.monitors.iter().enumerate() {
             self.monitor(spec, i, monitor);
+            self.stp_monitor(spec, i, monitor);
         }
     }
 

@@ -71,6 +71,19 @@ impl<T: Real> Simulation<T> {
                 Slot::U32(&mut s.refractory),
             ));
         }
+        for s in &mut net.stp {
+            slots.push((format!("stp.{}.u", s.name), Slot::Real(&mut s.u)));
+            slots.push((format!("stp.{}.x", s.name), Slot::Real(&mut s.x)));
+        }
+        for s in &mut net.spiking.stp {
+            slots.push((format!("stp.{}.u", s.name), Slot::F64(&mut s.u)));
+            slots.push((format!("stp.{}.x", s.name), Slot::F64(&mut s.x)));
+            slots.push((format!("stp.{}.last", s.name), Slot::F64(&mut s.last)));
+            slots.push((
+                format!("stp.{}.efficacy", s.name),
+                Slot::Real(&mut s.efficacy),
+            ));
+        }
         for (i, m) in net.spiking.spike_monitors.iter_mut().enumerate() {
             slots.push((format!("spike_monitor.{i}.rows"), Slot::Rows(&mut m.rows)));
         }
@@ -141,6 +154,47 @@ impl<T: Real> Simulation<T> {
     /// [`Simulation::begin_run`]); then [`Simulation::continue_run`] goes on from it. An error
     /// names the array that is missing or does not fit this model.
     pub fn restore(&mut self, arrays: &[NamedArray]) -> Result<(), String> {
+        self.restore_matching(arrays, |_| true)
+    }
+
+    /// The dynamical state alone: rates, currents, low-rank and STP states, spiking states and
+    /// the spikes in flight; not the step counter, recordings or counters. A run started after
+    /// [`Simulation::set_state`] with it continues the dynamics of the run it came from (trial
+    /// sequences), with its own recordings, step counter and random streams.
+    pub fn state(&mut self) -> Vec<NamedArray> {
+        // Spike times of STP, relative to the end of the run (the next run's step counter
+        // starts again).
+        let now = self.step as f64 * self.net.dt_ms;
+        self.checkpoint()
+            .into_iter()
+            .filter(|a| is_state(&a.name) || a.name == "spiking.last_spikes")
+            .map(|mut a| {
+                if a.name.starts_with("stp.")
+                    && a.name.ends_with(".last")
+                    && let ArrayData::F64(times) = &mut a.data
+                {
+                    times.iter_mut().for_each(|t| *t -= now);
+                }
+                a
+            })
+            .collect()
+    }
+
+    /// Set the dynamical state from [`Simulation::state`] of a build of the same model.
+    pub fn set_state(&mut self, arrays: &[NamedArray]) -> Result<(), String> {
+        self.restore_matching(arrays, is_state)?;
+        let now = self.step as f64 * self.net.dt_ms;
+        for s in &mut self.net.spiking.stp {
+            s.last.iter_mut().for_each(|t| *t += now);
+        }
+        Ok(())
+    }
+
+    fn restore_matching(
+        &mut self,
+        arrays: &[NamedArray],
+        wanted: fn(&str) -> bool,
+    ) -> Result<(), String> {
         let find = |name: &str| {
             arrays.iter().find(|a| a.name == name).ok_or_else(|| {
                 format!("the checkpoint has no array `{name}` (is it from another model?)")
@@ -155,6 +209,9 @@ impl<T: Real> Simulation<T> {
         let last_spikes = find("spiking.last_spikes")?.data.to_f64();
         let mut slots = self.slots();
         for (name, slot) in &mut slots {
+            if !wanted(name) {
+                continue;
+            }
             let array = find(name)?;
             match (slot, &array.data) {
                 (Slot::Real(v), ArrayData::F64(x)) if x.len() == v.len() => {
@@ -201,4 +258,13 @@ impl<T: Real> Simulation<T> {
         }
         crate::plasticity::checkpoint::restore(&mut self.net, arrays)
     }
+}
+
+/// Whether a checkpoint slot is part of the dynamical state (see [`Simulation::state`]).
+fn is_state(name: &str) -> bool {
+    let counter = name == "spiking.emitted" || name == "spiking.events";
+    !counter
+        && ["rate.", "channel.", "low_rank.", "spiking.", "stp."]
+            .iter()
+            .any(|p| name.starts_with(p))
 }

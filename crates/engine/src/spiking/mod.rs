@@ -94,6 +94,8 @@ pub struct SpikingNetwork<T: Real> {
     pub events: u64,
     /// cnsproject's encoders: spikes added to Poisson-source populations.
     pub encoders: Vec<crate::encoders::Encoder>,
+    /// Short-term plasticity of projections ([`crate::stp`]): each spike's efficacy.
+    pub stp: Vec<crate::stp::SpikeStp<T>>,
 }
 
 /// Fixed parameters of a spiking population.
@@ -337,6 +339,7 @@ impl<T: Real> SpikingNetwork<T> {
             spikes,
             emitted,
             events,
+            stp,
             ..
         } = self;
         let mut blocks: Vec<Block<'_, T>> = Vec::new();
@@ -399,9 +402,21 @@ impl<T: Real> SpikingNetwork<T> {
         let projections = &*projections;
         let poisson = &*poisson;
         let previous = &*spikes;
+        let plastic = &*stp;
         let outcomes: Vec<BlockOutcome> = blocks
             .into_par_iter()
-            .map(|block| update_block(block, projections, poisson, previous, inputs, step, lanes))
+            .map(|block| {
+                update_block(
+                    block,
+                    projections,
+                    poisson,
+                    previous,
+                    plastic,
+                    inputs,
+                    step,
+                    lanes,
+                )
+            })
             .collect();
         let mut next: Vec<Vec<Vec<u32>>> = populations
             .iter()
@@ -422,7 +437,11 @@ impl<T: Real> SpikingNetwork<T> {
             }
         }
         *spikes = next;
+        // Encoders add their spikes first, so that short-term plasticity sees them too.
         crate::plasticity::spiking::after_step(self, step);
+        for s in self.stp.iter_mut() {
+            s.update(&self.spikes[s.pre], step);
+        }
         let populations = &self.populations;
         if let Some((p, neuron, lane)) = bad {
             let pop = &populations[p];
@@ -461,6 +480,7 @@ impl<T: Real> SpikingNetwork<T> {
                 plastic.reset();
             }
         }
+        self.stp.iter_mut().for_each(crate::stp::SpikeStp::reset);
         Ok(())
     }
 
@@ -547,11 +567,13 @@ fn prefetch_targets<T: Real>(synapses: &TargetBlock<T>, j: usize) {
 }
 
 /// Deliver the previous step's spikes into a block's rings, then update its neurons.
+#[allow(clippy::too_many_arguments)]
 fn update_block<T: Real>(
     block: Block<'_, T>,
     projections: &[SpikingProjection<T>],
     poisson: &[PoissonDrive<T>],
     previous: &[Vec<Vec<u32>>],
+    stp: &[crate::stp::SpikeStp<T>],
     inputs: &[Input<T>],
     step: u64,
     lanes: usize,
@@ -591,8 +613,9 @@ fn update_block<T: Real>(
             } else {
                 &mut *ring_exc
             };
+            let plastic = crate::stp::for_spiking(stp, q);
             for l in 0..lanes {
-                let scale = projection.scale[l];
+                let lane_scale = projection.scale[l];
                 let sources = &previous[projection.pre][l];
                 for (i, &j) in sources.iter().enumerate() {
                     // The targets of the next spike are a cache miss away: ask for them now.
@@ -600,6 +623,11 @@ fn update_block<T: Real>(
                         prefetch_targets(synapses, next as usize);
                     }
                     let j = j as usize;
+                    // Short-term plasticity scales the spike by its efficacy.
+                    let scale = match plastic {
+                        Some(s) => lane_scale * s.efficacy[j * lanes + l],
+                        None => lane_scale,
+                    };
                     let range = synapses.offsets[j] as usize..synapses.offsets[j + 1] as usize;
                     if range.is_empty() {
                         continue;
