@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
+mod neuroflame;
 mod progress;
 mod summary;
 mod sweep;
@@ -59,6 +60,20 @@ enum Command {
         /// `500ms`) and when stopped by Ctrl-C; `neuroxide resume DIR` continues from it.
         #[arg(long, value_name = "T")]
         checkpoint_every: Option<String>,
+        #[command(flatten)]
+        neuroflame: neuroflame::ImportArgs,
+    },
+    /// Translate a model from another tool's format into a neuroxide model file:
+    /// `neuroxide convert --from-neuroflame conf.yml -o model.yaml` (warnings name every key not
+    /// honoured).
+    Convert {
+        /// The file to translate.
+        file: PathBuf,
+        /// Output model file (default: standard output).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        neuroflame: neuroflame::ImportArgs,
     },
     /// Continue a run from its last checkpoint (`run --checkpoint-every`), to the same results
     /// as the uninterrupted run.
@@ -157,6 +172,7 @@ fn main() -> ExitCode {
             stream,
             verbose,
             checkpoint_every,
+            neuroflame,
         } => parse_memory(max_memory.as_deref()).and_then(|max_memory| {
             run(&RunArgs {
                 file,
@@ -169,8 +185,14 @@ fn main() -> ExitCode {
                 stream,
                 verbose,
                 checkpoint_every,
+                neuroflame,
             })
         }),
+        Command::Convert {
+            file,
+            out,
+            neuroflame,
+        } => neuroflame::convert(&file, out.as_ref(), &neuroflame),
         Command::Resume {
             dir,
             threads,
@@ -300,11 +322,17 @@ struct RunArgs {
     stream: bool,
     verbose: bool,
     checkpoint_every: Option<String>,
+    neuroflame: neuroflame::ImportArgs,
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode> {
     let file = args.file.as_path();
-    let model = match load(file, &args.set) {
+    let loaded = if args.neuroflame.from_neuroflame {
+        neuroflame::load(file, &args.set, &args.neuroflame, args.quiet)
+    } else {
+        load(file, &args.set)
+    };
+    let model = match loaded {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
@@ -510,6 +538,7 @@ fn resume(dir: &Path, threads: Option<usize>, quiet: bool, verbose: bool) -> Res
         stream,
         verbose,
         checkpoint_every: None,
+        neuroflame: Default::default(),
     };
     execute(
         &mut sim,
