@@ -299,7 +299,7 @@ impl Merged {
                     e.column = Some(column);
                 }
             }
-            Some(Origin::Override) => e.path = format!("{key} (override)"),
+            Some(Origin::Override) => e.message.push_str(" (set by an override)"),
             _ => {}
         }
         e

@@ -236,7 +236,13 @@ impl Simulation {
         });
         if let Some(error) = raised {
             // What was recorded until the stop travels with the exception (`.partial`).
-            if let Some(Ok(results)) = outcome {
+            // (An interrupted run ends as an incomplete one, with its results.)
+            let results = match outcome {
+                Some(Ok(results)) => Some(results),
+                Some(Err(stopped)) => Some(*stopped.results),
+                None => None,
+            };
+            if let Some(results) = results {
                 let partial = Py::new(py, RunResults::new(py, results)?)?;
                 error.value(py).setattr("partial", partial)?;
             }

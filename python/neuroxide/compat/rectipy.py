@@ -77,6 +77,11 @@ class Observer:
         return list(self.to_numpy(item))
 
     @property
+    def times(self) -> np.ndarray:
+        """Time after each sampled step: ``(step + 1)·dt``."""
+        return (np.asarray(self.steps) + 1) * self.dt
+
+    @property
     def recorded_variables(self) -> list[Any]:
         return list(self._data)
 
@@ -91,7 +96,7 @@ class Observer:
         import pandas as pd
 
         values = self.to_numpy(item)
-        index = pd.Index(np.asarray(self.steps) * self.dt, name="time")
+        index = pd.Index(self.times, name="time")
         return pd.DataFrame(values.reshape(len(index), -1), index=index)
 
     def plot(self, y: Any, x: Any = None, ax: Any = None, **kwargs: Any) -> Any:
@@ -100,7 +105,7 @@ class Observer:
 
             ax = plt.figure().add_subplot()
         values = self.to_numpy(y)
-        xs = np.asarray(self.steps) * self.dt if x is None else self.to_numpy(x)
+        xs = self.times if x is None else self.to_numpy(x)
         ax.plot(xs, values, **kwargs)
         ax.set_xlabel("time" if x is None else str(x))
         ax.set_ylabel(str(y))
