@@ -21,7 +21,8 @@ def run(path):
 
 
 def numbers(pattern, text):
-    return [float(x) for x in re.findall(pattern, text)]
+    found = re.findall(pattern, text)
+    return [float(x) for group in found for x in (group if isinstance(group, tuple) else (group,))]
 
 
 def test_every_example_is_tested():
