@@ -61,7 +61,12 @@ pub fn translate(file: &Path, args: &ImportArgs, quiet: bool) -> Result<String, 
 }
 
 /// The model of a NeuroFlame config, with `--set` overrides of neuroxide key paths applied.
-pub fn load(file: &Path, set: &[String], args: &ImportArgs, quiet: bool) -> Result<ModelFile, ExitCode> {
+pub fn load(
+    file: &Path,
+    set: &[String],
+    args: &ImportArgs,
+    quiet: bool,
+) -> Result<ModelFile, ExitCode> {
     let yaml = translate(file, args, quiet)?;
     ModelFile::from_yaml(&yaml, None, set).map_err(|errors| {
         for e in errors.iter() {

@@ -132,11 +132,19 @@ fn keys() -> Vec<(&'static str, Value, Kind)> {
         ("SIGMA0", json!([1, 1, 1]), Used),
         ("STIM_EI", json!(0), Used),
         ("BUMP_SWITCH", json!([0, 0]), Used),
-        ("RANDOM_DELAY", json!(0), Feature("per-trial random stimulus delays")),
+        (
+            "RANDOM_DELAY",
+            json!(0),
+            Feature("per-trial random stimulus delays"),
+        ),
         ("DELAY_LIST", json!("rand"), Param),
         ("MIN_DELAY", json!(1), Param),
         ("MAX_DELAY", json!(2), Param),
-        ("RANDOM_ITI", json!(0), Feature("random inter-trial intervals")),
+        (
+            "RANDOM_ITI",
+            json!(0),
+            Feature("random inter-trial intervals"),
+        ),
         ("ITI_LIST", json!("rand"), Param),
         ("MIN_ITI", json!(1), Param),
         ("MAX_ITI", json!(2), Param),
@@ -145,15 +153,27 @@ fn keys() -> Vec<(&'static str, Value, Kind)> {
         ("GRID_SIZE", json!(30), Param),
         ("GRID_RANGE", json!(5), Param),
         ("GRID_TEST", json!(0), Param),
-        ("GRID_INPUT", json!(0), Feature("flow-field grid inputs (dual_flow)")),
+        (
+            "GRID_INPUT",
+            json!(0),
+            Feature("flow-field grid inputs (dual_flow)"),
+        ),
         // 3.4 Network and transfer function
         ("N_POP", json!(2), Used),
         ("N_NEURON", json!(2000), Used),
         ("K", json!(200), Used),
         ("FRAC_K", json!(0), Used),
         ("frac", json!([0.8, 0.2]), Used),
-        ("V_THRESH", json!(-50), Ignored("used by NeuroFlame's LIF variant only")),
-        ("V_REST", json!(-70), Ignored("used by NeuroFlame's LIF variant only")),
+        (
+            "V_THRESH",
+            json!(-50),
+            Ignored("used by NeuroFlame's LIF variant only"),
+        ),
+        (
+            "V_REST",
+            json!(-70),
+            Ignored("used by NeuroFlame's LIF variant only"),
+        ),
         ("TF_TYPE", json!("relu"), Used),
         ("THRESH", json!([1, 1]), Used),
         // 3.5 Dynamics, adaptation and plasticity
@@ -163,10 +183,18 @@ fn keys() -> Vec<(&'static str, Value, Kind)> {
         ("VAR_RATE", json!(1), Param),
         ("SYN_DYN", json!(1), Used),
         ("TAU_SYN", json!([0.2, 0.1]), Used),
-        ("IF_NMDA", json!(1), Feature("the slow NMDA current (IF_NMDA)")),
+        (
+            "IF_NMDA",
+            json!(1),
+            Feature("the slow NMDA current (IF_NMDA)"),
+        ),
         ("R_NMDA", json!(1.0), Param),
         ("TAU_NMDA", json!([0.4, 0.4]), Param),
-        ("IF_ADAPT", json!(0), Feature("the adaptive threshold (IF_ADAPT)")),
+        (
+            "IF_ADAPT",
+            json!(0),
+            Feature("the adaptive threshold (IF_ADAPT)"),
+        ),
         ("A_ADAPT", json!(0.01), Param),
         ("TAU_ADAPT", json!(50), Param),
         ("IF_STP", json!(0), Used),
@@ -177,7 +205,11 @@ fn keys() -> Vec<(&'static str, Value, Kind)> {
         ("J_STP", json!(10), Used),
         ("STP_TYPE", json!("markram"), Used),
         ("W_STP", Value::Null, Used),
-        ("IF_FF_STP", json!(0), Feature("short-term plasticity of the FF input (IF_FF_STP)")),
+        (
+            "IF_FF_STP",
+            json!(0),
+            Feature("short-term plasticity of the FF input (IF_FF_STP)"),
+        ),
         ("FF_USE", json!(0.3), Param),
         ("TAU_FF_FAC", json!(0.2), Param),
         ("TAU_FF_REC", json!(1), Param),
@@ -187,26 +219,50 @@ fn keys() -> Vec<(&'static str, Value, Kind)> {
         ("Ja0", json!([2, 1]), Used),
         ("M0", json!(2.0), Used),
         ("VAR_FF", json!([0, 0]), Used),
-        ("IF_FF_ADAPT", json!(0), Feature("FF adaptation (IF_FF_ADAPT)")),
+        (
+            "IF_FF_ADAPT",
+            json!(0),
+            Feature("FF adaptation (IF_FF_ADAPT)"),
+        ),
         ("A_FF_ADAPT", json!(0.1), Param),
         ("TAU_FF_ADAPT", json!(150), Param),
-        ("IF_FF_DYN", json!(0), Feature("the FF low-pass filter (IF_FF_DYN)")),
+        (
+            "IF_FF_DYN",
+            json!(0),
+            Feature("the FF low-pass filter (IF_FF_DYN)"),
+        ),
         ("TAU_FF", json!(0.2), Param),
         ("GAIN", json!(0.5), Used),
         ("Jab", json!([1, -1.5, 1, -1]), Used),
-        ("IF_BATCH_J", json!(0), Feature("the batched J_EE sweep (IF_BATCH_J; use a sweep of projections.EE.weight)")),
+        (
+            "IF_BATCH_J",
+            json!(0),
+            Feature("the batched J_EE sweep (IF_BATCH_J; use a sweep of projections.EE.weight)"),
+        ),
         // 3.7 Connectivity and low rank
-        ("SPARSE", Value::Null, Ignored("a storage format; neuroxide picks its own operators")),
+        (
+            "SPARSE",
+            Value::Null,
+            Ignored("a storage format; neuroxide picks its own operators"),
+        ),
         ("CON_TYPE", json!("sparse"), Used),
         ("PROBA_TYPE", json!(["", "", "", ""]), Used),
         ("KAPPA", json!(0), Used),
         ("PHASE", json!(0), Used),
-        ("SIGMA", json!(0), Ignored("unused by NeuroFlame (commented out)")),
+        (
+            "SIGMA",
+            json!(0),
+            Ignored("unused by NeuroFlame (commented out)"),
+        ),
         ("RANK", json!(2), Param),
         ("LR_MEAN", Value::Null, Param),
         ("LR_COV", Value::Null, Param),
         // 3.8 Training and Hebbian plasticity
-        ("LR_TRAIN", json!(0), Feature("trainable low-rank weights (LR_TRAIN)")),
+        (
+            "LR_TRAIN",
+            json!(0),
+            Feature("trainable low-rank weights (LR_TRAIN)"),
+        ),
         ("LR_MN", json!(1), Param),
         ("LR_INI", json!(0.001), Param),
         ("LR_UeqV", json!(1), Param),
@@ -222,11 +278,23 @@ fn keys() -> Vec<(&'static str, Value, Kind)> {
         ("LR_TYPE", Value::Null, Ignored(LEGACY)),
         ("TRAIN_SCALE", Value::Null, Ignored(LEGACY)),
         ("DROP_RATE", json!(0), Ignored(TRAIN)),
-        ("ODR_TRAIN", json!(0), Feature("the trainable E–E perturbation (ODR_TRAIN)")),
-        ("TRAIN_EI", json!(0), Feature("the trainable masked perturbation (TRAIN_EI)")),
+        (
+            "ODR_TRAIN",
+            json!(0),
+            Feature("the trainable E–E perturbation (ODR_TRAIN)"),
+        ),
+        (
+            "TRAIN_EI",
+            json!(0),
+            Feature("the trainable masked perturbation (TRAIN_EI)"),
+        ),
         ("IS_TRAIN", Value::Null, Param),
         ("CLAMP", json!(0), Param),
-        ("IF_OPTO", json!(0), Feature("optogenetic silencing (IF_OPTO)")),
+        (
+            "IF_OPTO",
+            json!(0),
+            Feature("optogenetic silencing (IF_OPTO)"),
+        ),
         ("N_OPTO", json!(25), Param),
         ("IF_RL", json!(0), Feature("the reward input (IF_RL)")),
         ("RWD", json!(-1), Param),
@@ -508,7 +576,9 @@ impl Translator<'_> {
     fn unsupported(&mut self, key: &str, what: &str) {
         let value = self.get(key).to_string();
         let fix = match key {
-            "TASK" => "use TASK: odr, odr_rand, a `gauss` task or None (--nf-set TASK=odr)".to_string(),
+            "TASK" => {
+                "use TASK: odr, odr_rand, a `gauss` task or None (--nf-set TASK=odr)".to_string()
+            }
             "PROBA_TYPE" => "use another profile".to_string(),
             _ => format!("set {key}: 0 (--nf-set {key}=0)"),
         };
@@ -585,7 +655,10 @@ impl Translator<'_> {
             Value::Array(a) if a.len() >= n => a[..n].iter().map(as_text).collect(),
             Value::Array(a) if a.len() == 1 => vec![as_text(&a[0]); n],
             Value::Array(_) => {
-                self.fail(key, format!("got `{value}`, expected a list of {n} entries"));
+                self.fail(
+                    key,
+                    format!("got `{value}`, expected a list of {n} entries"),
+                );
                 vec![String::new(); n]
             }
             other => vec![as_text(other); n],
@@ -629,7 +702,10 @@ impl Translator<'_> {
 
         let n_pop = self.num("N_POP");
         if !(n_pop >= 1.0 && n_pop.fract() == 0.0) {
-            self.fail("N_POP", format!("got `{n_pop}`, expected a positive integer"));
+            self.fail(
+                "N_POP",
+                format!("got `{n_pop}`, expected a positive integer"),
+            );
             return Value::Null;
         }
         let n_pop = n_pop as usize;
@@ -731,7 +807,10 @@ impl Translator<'_> {
         if batch >= 1.0 && batch.fract() == 0.0 {
             model.insert("lanes".into(), json!(batch as u64));
         } else {
-            self.fail("N_BATCH", format!("got `{batch}`, expected a positive integer"));
+            self.fail(
+                "N_BATCH",
+                format!("got `{batch}`, expected a positive integer"),
+            );
         }
 
         // Populations.
@@ -844,7 +923,9 @@ impl Translator<'_> {
                 if all2all {
                     p.insert("rule".into(), json!("all_to_all"));
                     p.insert("scaling".into(), json!(if dense { "sqrt_n" } else { "n" }));
-                } else if k_pop[pre] >= sizes[pre] as f64 && matches!(profile_name.as_str(), "" | "none") {
+                } else if k_pop[pre] >= sizes[pre] as f64
+                    && matches!(profile_name.as_str(), "" | "none")
+                {
                     // NeuroFlame clamps the probability K_b/N_b to 1: every pair is connected,
                     // still with J/√K_b.
                     p.insert("rule".into(), json!("all_to_all"));
@@ -982,7 +1063,11 @@ impl Translator<'_> {
                     stimulus.as_object_mut().unwrap().remove("phase");
                 }
                 for (j, target) in targets.iter().enumerate() {
-                    let suffix = if j == 0 { String::new() } else { format!("_{target}") };
+                    let suffix = if j == 0 {
+                        String::new()
+                    } else {
+                        format!("_{target}")
+                    };
                     inputs.insert(
                         format!("stim{i}{suffix}"),
                         json!({
@@ -1057,7 +1142,10 @@ mod tests {
         let text = "N_NEURON: 100\nIF_NMDA: 0\nTAU_SYNN: [0.1, 0.1]\n";
         let e = translate(text, Some(Path::new("c.yml")), None, &[], &options()).unwrap_err();
         let e = e.to_string();
-        assert!(e.contains("c.yml:3:1: `TAU_SYNN`: unknown NeuroFlame key"), "{e}");
+        assert!(
+            e.contains("c.yml:3:1: `TAU_SYNN`: unknown NeuroFlame key"),
+            "{e}"
+        );
         assert!(e.contains("did you mean `TAU_SYN`"), "{e}");
     }
 
@@ -1088,8 +1176,14 @@ mod tests {
         assert_eq!(m["populations"]["I"]["size"], json!(200));
         assert_eq!(m["projections"]["EI"]["weight"], json!(-0.75));
         assert_eq!(m["projections"]["EI"]["pre"], json!("I"));
-        assert_eq!(m["projections"]["IE"]["rule"]["bernoulli"]["k"], json!(100.0));
-        assert_eq!(m["inputs"]["drive_E"]["balanced"], json!({"k": 100.0, "m0": 2.0, "j0": 2.0}));
+        assert_eq!(
+            m["projections"]["IE"]["rule"]["bernoulli"]["k"],
+            json!(100.0)
+        );
+        assert_eq!(
+            m["inputs"]["drive_E"]["balanced"],
+            json!({"k": 100.0, "m0": 2.0, "j0": 2.0})
+        );
         let stim = &m["inputs"]["stim0"];
         assert_eq!(stim["stimulus"]["amplitude"], json!(10.0));
         assert_eq!(stim["stimulus"]["shape"], json!({"cosine": {"sigma": 1.0}}));
