@@ -676,11 +676,7 @@ impl Translator<'_> {
                             .push(format!("{key} = {value}: ignored ({why})"));
                     }
                 }
-                Feature(what) => {
-                    if self.flag(key) {
-                        self.unsupported(key, what);
-                    }
-                }
+                Feature(what) if self.flag(key) => self.unsupported(key, what),
                 _ => {}
             }
         }
@@ -782,8 +778,8 @@ impl Translator<'_> {
         }
         let precision = self.get("FLOAT_PRECISION").clone();
         let precision = match precision.as_f64() {
-            Some(p) if p == 32.0 => "f32",
-            Some(p) if p == 16.0 => {
+            Some(32.0) => "f32",
+            Some(16.0) => {
                 self.warnings
                     .push("FLOAT_PRECISION = 16: fp16 is run in f32".into());
                 "f32"
