@@ -1190,7 +1190,7 @@ mod tests {
 
     #[test]
     fn stp_blocks_carry_the_stp_schema() {
-        let text = "N_NEURON: 100\nIF_NMDA: 0\nTASK: None\nIF_STP: 1\nIS_STP: [1, 0, 0, 0]\nUSE: 0.03\n\
+        let text = "N_NEURON: 100\nK: 20\nIF_NMDA: 0\nTASK: None\nIF_STP: 1\nIS_STP: [1, 0, 0, 0]\nUSE: 0.03\n\
                     TAU_FAC: 1.0\nTAU_REC: 0.2\nJ_STP: 10\nSTP_TYPE: markram_exp\n";
         let t = translate(text, None, None, &[], &options()).unwrap();
         let ee = &t.model["projections"]["EE"];
@@ -1200,6 +1200,17 @@ mod tests {
             json!({"model": "markram_exp", "U": 0.03, "tau_rec": "0.2 s", "tau_fac": "1 s"})
         );
         assert!(t.model["projections"]["IE"].get("stp").is_none());
+    }
+
+    #[test]
+    fn an_in_degree_above_the_population_connects_every_pair_with_j_over_sqrt_k() {
+        // NeuroFlame clamps the probability K/N_b to 1 but keeps J/√K.
+        let text = "N_NEURON: 100\nK: 400\nIF_NMDA: 0\nTASK: None\nGAIN: 1\n";
+        let t = translate(text, None, None, &[], &options()).unwrap();
+        let ee = &t.model["projections"]["EE"];
+        assert_eq!(ee["rule"], json!("all_to_all"));
+        assert_eq!(ee["scaling"], json!("raw"));
+        assert_eq!(ee["weight"], json!(1.0 / 20.0));
     }
 
     #[test]
