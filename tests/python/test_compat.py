@@ -370,3 +370,40 @@ def test_plot_helpers(tmp_path):
     assert len(ax.collections[0].get_offsets()) == spikes["Q.spikes"].shape[0]
     with pytest.raises(KeyError, match="spikes"):
         plot.raster(ring, "E")
+
+
+# --- the same model through the command line ------------------------------------------------------
+
+
+def _cli_equals(results, tmp_path):
+    """The model a compat layer ran, rerun by `neuroxide run` from its resolved spec: the same
+    arrays, bitwise."""
+    import json
+
+    tmp_path.mkdir()
+    model = tmp_path / "model.yaml"
+    model.write_text(json.dumps(results.spec))
+    subprocess.run([BIN, "run", model, "-q", "--out", tmp_path / "out"], check=True,
+                   capture_output=True)
+    with np.load(tmp_path / "out" / "results.npz") as data:
+        assert sorted(data.keys()) == sorted(results.keys())
+        for name in results:
+            np.testing.assert_array_equal(data[name], results[name], err_msg=name)
+
+
+def test_compat_models_equal_the_command_line(tmp_path):
+    rng = np.random.default_rng(4)
+    J = rng.normal(0, 1, (10, 10))
+    model = neurosimtools.SpikingModel(np.abs(J), 5.0)
+    model(np.full((1, 10), 30.0), 0.1, T=20.0, VIRecord=[0])
+    _cli_equals(model.results, tmp_path / "nst")
+    net = rectipy.Network(1e-3)
+    net.add_diffeq_node("q", "neuron_model_templates.spiking_neurons.qif.qif", "I_ext", "s",
+                        weights=J, spike_var="spike", reset_var="v", node_vars={"tau_s": 2.0})
+    net.run(np.full((2000, 10), 8.0), verbose=False)
+    _cli_equals(net.results, tmp_path / "rectipy")
+    cns = cnsproject.Network(dt=1.0)
+    cns.add_layer(cnsproject.LIFPopulation(5, R=1, C=20), "E")
+    cns.add_connection(cnsproject.DenseConnection(cns.layers["E"], cns.layers["E"], J=30), "E", "E")
+    cns.run(50, inputs={"E": np.full((50, 5), 20.0)})
+    _cli_equals(cns.results, tmp_path / "cns")

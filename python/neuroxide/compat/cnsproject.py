@@ -150,6 +150,8 @@ class Network:
         if one_step or kwargs:
             raise NotImplementedError("run: one_step, clamp, unclamp and masks")
         files = Files()
+        # The data files live as long as the results' spec may be rerun.
+        self._files = files
         results = _Network(self.spec(time, inputs, files)).run()
         steps = int(round(time / self.dt))
         self.results = results

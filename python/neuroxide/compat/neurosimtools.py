@@ -134,6 +134,8 @@ class SpikingModel:
         if record:
             spec["monitors"].append({"population": "N", "variable": "v", "every": f"{dt} ms",
                                      "neurons": {"list": record}, "mean": False})
+        # The data files live as long as the results' spec may be rerun.
+        self._files = files
         results = Network(spec).run()
         counts = spike_counts(results["N.spikes"], batch, steps, n)
         t = np.arange(steps) * dt
@@ -271,6 +273,8 @@ class RateModel:
                 "method": "euler", "precision": "f64", "lanes": batch, "seed": self.seed,
                 "populations": populations, "projections": projections, "inputs": inputs,
                 "monitors": monitors}
+        # The data files live as long as the results' spec may be rerun.
+        self._files = files
         results = Network(spec).run()
         history = np.concatenate([np.asarray(results[f"{name}.rate"]) for name in names], axis=2)
         self.hidden_state = history[:, -1].copy()

@@ -265,6 +265,8 @@ class Network:
         spec = {"name": "rectipy", "dt": f"{self.dt} ms", "duration": f"{steps * self.dt} ms",
                 "seed": self.seed, "precision": "f64", "populations": populations,
                 "projections": projections, "inputs": inputs_spec, "monitors": monitors}
+        # The data files live as long as the results' spec may be rerun.
+        self._files = files
         results = _Network(spec).run(progress=True if verbose else None)
         self.results = results
 
