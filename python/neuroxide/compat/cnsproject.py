@@ -1,7 +1,6 @@
 """cnsproject-style objects (the Univ. of Tehran CNS course's ``cnsproject`` package) as a thin
-layer over a neuroxide model: :class:`LIFPopulation`, :class:`InputPopulation` is not needed
-(inputs are currents given to :meth:`Network.run`), :class:`DenseConnection`, :class:`Monitor`
-and :class:`Network`.
+layer over a neuroxide model: :class:`LIFPopulation`, :class:`DenseConnection`,
+:class:`Monitor` and :class:`Network` (inputs are currents given to :meth:`Network.run`).
 
 ::
 
