@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust (unit, integration, doc tests) and Python (results read by NumPy, the
 # `neuroxide` package). Needs only the Rust toolchain, Python 3 and pip; installs numpy, pytest,
-# maturin, pandas, xarray and pynwb into .venv-test and builds the package into it.
+# maturin, pandas, xarray, pynwb and matplotlib into .venv-test and builds the package into it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +16,7 @@ if [ ! -x .venv-test/bin/python ]; then
   python3 -m venv .venv-test
 fi
 .venv-test/bin/python -m pip install --quiet --disable-pip-version-check \
-  "numpy>=1.24" "pytest>=7" "maturin>=1.16,<2" "pandas>=1.5" "xarray>=2023.1" "pynwb>=2"
+  "numpy>=1.24" "pytest>=7" "maturin>=1.16,<2" "pandas>=1.5" "xarray>=2023.1" "pynwb>=2" "matplotlib>=3.5"
 # The package, built (dev profile, sharing target/) and installed into the venv in editable mode.
 (cd python && VIRTUAL_ENV="$PWD/../.venv-test" PATH="$PWD/../.venv-test/bin:$PATH" maturin develop --quiet)
 NEUROXIDE_BIN="$PWD/target/debug/neuroxide" .venv-test/bin/python -m pytest -q tests/python

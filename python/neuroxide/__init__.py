@@ -29,7 +29,10 @@ from ._neuroxide import ModelError
 
 __version__ = _neuroxide.version()
 
-__all__ = ["DivergenceError", "ModelError", "Network", "Results", "load", "__version__"]
+__all__ = [
+    "DivergenceError", "Model", "ModelError", "Network", "Results", "from_neuroflame", "load",
+    "plot", "__version__",
+]
 
 
 class DivergenceError(RuntimeError):
@@ -90,7 +93,26 @@ def load(
     ``ValueError``) if the model is invalid, with the message ``neuroxide run`` prints.
     """
     simulation = _neuroxide.Simulation.load(os.fspath(path), _assignments(overrides, keywords))
-    return Network._wrap(simulation)
+    network = Network._wrap(simulation)
+    network._base_dir = os.fspath(Path(path).resolve().parent)
+    return network
+
+
+def from_neuroflame(
+    conf_file: str | os.PathLike[str],
+    version: str = "2024",
+    allow_unsupported: bool = False,
+    neuroflame_frames: bool = False,
+    **keys: Any,
+) -> tuple[dict[str, Any], list[str]]:
+    """Translate a NeuroFlame config (as ``neuroxide convert --from-neuroflame``): returns the
+    model as a dict (``neuroxide.Network(model)`` builds it) and the keys not honoured.
+    Keywords override NeuroFlame keys (``N_BATCH=10``), as NeuroFlame's keyword arguments."""
+    text, warnings, _ = _neuroxide.neuroflame_translate(
+        os.fspath(conf_file), [f"{k}={_value_text(v)}" for k, v in keys.items()], version,
+        allow_unsupported, neuroflame_frames,
+    )
+    return json.loads(text), list(warnings)
 
 
 class Network:
@@ -125,11 +147,9 @@ class Network:
             raise TypeError(
                 f"Network(spec): expected a dict or YAML text, got {type(spec).__name__}"
             )
+        self._base_dir = None if base_dir is None else os.fspath(base_dir)
         self._simulation = _neuroxide.Simulation.from_text(
-            text,
-            _assignments(overrides, keywords),
-            positions,
-            None if base_dir is None else os.fspath(base_dir),
+            text, _assignments(overrides, keywords), positions, self._base_dir
         )
 
     @classmethod
@@ -140,25 +160,41 @@ class Network:
 
     def run(
         self,
+        duration: str | float | None = None,
+        inputs: Mapping[str, Any] | None = None,
         threads: int | None = None,
         progress: bool | Callable[[int, int], Any] | None = None,
     ) -> Results:
         """Run the transient and the recorded duration from the current state.
 
+        ``duration`` (``"500 ms"``, or a number in ms) and ``inputs`` (``{population: array}``,
+        an external current of shape (steps, neurons) or (lanes, steps, neurons), one row per
+        integration step from the start of the transient, added to that population's input)
+        rebuild the network from its spec with the same seed first, so they are only allowed
+        before the first run or after :meth:`reset`.
+
         The GIL is released while the engine runs, so other Python threads keep working; Ctrl-C
-        raises ``KeyboardInterrupt`` within about 0.1 s (then call :meth:`reset` before running
-        again). ``threads`` sets the worker threads (results do not depend on it; changing it
-        rebuilds the network, which is only allowed before the first run or after a reset).
-        ``progress``: a callable ``(steps_done, steps_total)`` called about ten times a second,
-        or True for a tqdm bar (a plain text line if tqdm is not installed).
+        raises ``KeyboardInterrupt`` within about 0.1 s, with what was recorded until then in its
+        ``.results`` (then call :meth:`reset` before running again). ``threads`` sets the worker
+        threads (results do not depend on it; changing it rebuilds the network, which is only
+        allowed before the first run or after a reset). ``progress``: a callable
+        ``(steps_done, steps_total)`` called about ten times a second, or True for a tqdm bar (a
+        plain text line if tqdm is not installed).
 
         A run that diverges raises :class:`DivergenceError`; its ``.results`` hold the frames
         recorded before the divergence. A second ``run()`` continues from the state the first
         left; ``reset()`` starts again from the initial state.
         """
+        if duration is not None or inputs:
+            self._rebuild(duration, inputs, threads)
         callback, close = _progress(progress, self.name)
+        self._ran = True
         try:
             raw, diverged = self._simulation.run(threads, callback)
+        except KeyboardInterrupt as interrupt:
+            partial = getattr(interrupt, "partial", None)
+            interrupt.results = None if partial is None else Results(partial)
+            raise
         finally:
             close()
         results = Results(raw)
@@ -166,9 +202,40 @@ class Network:
             raise DivergenceError(diverged, results)
         return results
 
+    def _rebuild(self, duration: Any, inputs: Mapping[str, Any] | None, threads: int | None) -> None:
+        if getattr(self, "_ran", False):
+            raise ValueError(
+                "run(duration=..., inputs=...) rebuilds the network, so it needs the initial state: "
+                "call reset() first"
+            )
+        spec = self.spec
+        if duration is not None:
+            spec["duration"] = duration if isinstance(duration, str) else f"{float(duration)} ms"
+        if inputs:
+            import tempfile
+
+            if not isinstance(inputs, Mapping):
+                raise TypeError("inputs: expected a dict {population: array (steps, neurons)}")
+            self._files = tempfile.TemporaryDirectory(prefix="neuroxide-inputs-")
+            spec_inputs = dict(spec.get("inputs") or {})
+            for population, array in inputs.items():
+                if population not in spec["populations"]:
+                    raise ValueError(
+                        f"inputs: `{population}` is not a population "
+                        f"({', '.join(spec['populations'])})"
+                    )
+                path = Path(self._files.name) / f"{population}.npy"
+                np.save(path, np.ascontiguousarray(array, dtype=np.float64))
+                spec_inputs[f"python_{population}"] = {"target": population, "file": str(path)}
+            spec["inputs"] = spec_inputs
+        text = json.dumps(spec, default=_json_default)
+        base = getattr(self, "_base_dir", None)
+        self._simulation = _neuroxide.Simulation.from_text(text, [], False, base, threads)
+
     def reset(self) -> None:
         """Restore the initial state (rates, currents, step counter); connectivity is kept."""
         self._simulation.reset()
+        self._ran = False
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -455,3 +522,7 @@ class Results(Mapping):
         for name, array in self._arrays.items():
             lines.append(f"  {name:<{width}}  {array.shape} {array.dtype}")
         return "\n".join(lines) + ">"
+
+
+from . import plot  # noqa: E402
+from .builder import Model  # noqa: E402

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 mod bench;
 mod decode;
+mod neuroflame;
 mod progress;
 mod summary;
 mod sweep;
@@ -68,6 +69,20 @@ enum Command {
         /// Write the final dynamical state into `DIR/state.npz` (for `--initial-state`).
         #[arg(long)]
         save_state: bool,
+        #[command(flatten)]
+        neuroflame: neuroflame::ImportArgs,
+    },
+    /// Translate a model from another tool's format into a neuroxide model file:
+    /// `neuroxide convert --from-neuroflame conf.yml -o model.yaml` (warnings name every key not
+    /// honoured).
+    Convert {
+        /// The file to translate.
+        file: PathBuf,
+        /// Output model file (default: standard output).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        neuroflame: neuroflame::ImportArgs,
     },
     /// Continue a run from its last checkpoint (`run --checkpoint-every`), to the same results
     /// as the uninterrupted run.
@@ -172,6 +187,7 @@ fn main() -> ExitCode {
             checkpoint_every,
             initial_state,
             save_state,
+            neuroflame,
         } => parse_memory(max_memory.as_deref()).and_then(|max_memory| {
             run(&RunArgs {
                 file,
@@ -186,8 +202,14 @@ fn main() -> ExitCode {
                 checkpoint_every,
                 initial_state,
                 save_state,
+                neuroflame,
             })
         }),
+        Command::Convert {
+            file,
+            out,
+            neuroflame,
+        } => neuroflame::convert(&file, out.as_ref(), &neuroflame),
         Command::Resume {
             dir,
             threads,
@@ -320,11 +342,17 @@ struct RunArgs {
     checkpoint_every: Option<String>,
     initial_state: Option<PathBuf>,
     save_state: bool,
+    neuroflame: neuroflame::ImportArgs,
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode> {
     let file = args.file.as_path();
-    let model = match load(file, &args.set) {
+    let loaded = if args.neuroflame.from_neuroflame {
+        neuroflame::load(file, &args.set, &args.neuroflame, args.quiet)
+    } else {
+        load(file, &args.set)
+    };
+    let model = match loaded {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
@@ -543,6 +571,7 @@ fn resume(dir: &Path, threads: Option<usize>, quiet: bool, verbose: bool) -> Res
         checkpoint_every: None,
         initial_state: None,
         save_state: false,
+        neuroflame: Default::default(),
     };
     execute(
         &mut sim,

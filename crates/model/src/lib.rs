@@ -13,6 +13,7 @@
 
 pub mod error;
 pub mod load;
+pub mod neuroflame;
 pub mod paths;
 pub mod plasticity;
 pub mod spec;

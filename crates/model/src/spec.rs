@@ -89,6 +89,7 @@ pub enum Method {
     ExponentialEuler,
     /// NeuroFlame 2024's hybrid rule `x ← x e^{−dt/τ} + input dt/τ` (parity option: its fixed
     /// point differs from the ODE's by O(dt/τ)).
+    #[serde(rename = "neuroflame_2024", alias = "neuroflame2024")]
     Neuroflame2024,
 }
 

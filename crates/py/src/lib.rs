@@ -235,6 +235,17 @@ impl Simulation {
             })
         });
         if let Some(error) = raised {
+            // What was recorded until the stop travels with the exception (`.partial`).
+            // (An interrupted run ends as an incomplete one, with its results.)
+            let results = match outcome {
+                Some(Ok(results)) => Some(results),
+                Some(Err(stopped)) => Some(*stopped.results),
+                None => None,
+            };
+            if let Some(results) = results {
+                let partial = Py::new(py, RunResults::new(py, results)?)?;
+                error.value(py).setattr("partial", partial)?;
+            }
             return Err(error);
         }
         match outcome.expect("a run that returns sends its outcome") {
@@ -443,6 +454,39 @@ impl Simulation {
     }
 }
 
+/// Translate a NeuroFlame config file (`neuroxide_model::neuroflame`): returns the model as
+/// JSON text, the list of keys not honoured and the merged NeuroFlame keys as JSON text. Unknown keys and enabled unsupported features
+/// raise `ModelError`; a missing file `FileNotFoundError`.
+#[pyfunction]
+#[pyo3(signature = (path, overrides, version="2024", allow_unsupported=false, neuroflame_frames=false))]
+fn neuroflame_translate(
+    py: Python<'_>,
+    path: PathBuf,
+    overrides: Vec<String>,
+    version: &str,
+    allow_unsupported: bool,
+    neuroflame_frames: bool,
+) -> PyResult<(String, Vec<String>, String)> {
+    use neuroxide_model::neuroflame;
+    if !path.is_file() {
+        return Err(PyFileNotFoundError::new_err(format!(
+            "{}: cannot read the NeuroFlame config: no such file",
+            path.display()
+        )));
+    }
+    let options = neuroflame::Options {
+        version: version
+            .parse()
+            .map_err(|e| PyValueError::new_err(format!("version: {e}")))?,
+        allow_unsupported,
+        neuroflame_frames,
+    };
+    let t = neuroflame::translate_file(&path, &overrides, &options)
+        .map_err(|errors| model_error(py, &errors))?;
+    let keys = serde_json::Value::Object(t.keys).to_string();
+    Ok((t.model.to_string(), t.warnings, keys))
+}
+
 /// The version of the engine (and of the package).
 #[pyfunction]
 fn version() -> &'static str {
@@ -455,5 +499,6 @@ fn _neuroxide(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RunResults>()?;
     m.add("ModelError", m.py().get_type::<ModelError>())?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(neuroflame_translate, m)?)?;
     Ok(())
 }

@@ -1,0 +1,203 @@
+//! `neuroxide run --from-neuroflame` and `neuroxide convert --from-neuroflame`: NeuroFlame
+//! configs (tests/data/neuroflame, written from the spec's table) import and run, the keys not
+//! honoured are listed, unknown keys and enabled unsupported features are clear errors.
+
+use neuroxide::{ArrayData, NamedArray};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn neuroxide(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_neuroxide"))
+        .args(args)
+        .output()
+        .expect("run neuroxide");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn data(name: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/neuroflame");
+    root.join(name).to_string_lossy().into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("neuroxide-nf-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn arrays(dir: &Path) -> Vec<NamedArray> {
+    neuroxide_io::read_npz(&dir.join("results.npz")).unwrap()
+}
+
+fn get<'a>(arrays: &'a [NamedArray], name: &str) -> &'a NamedArray {
+    arrays.iter().find(|a| a.name == name).unwrap()
+}
+
+/// config_2pop at a size for a debug build.
+const SMALL_2POP: &[&str] = &[
+    "--nf-set",
+    "N_NEURON=1000",
+    "--nf-set",
+    "K=100",
+    "--nf-set",
+    "DURATION=0.2",
+    "--nf-set",
+    "T_STEADY=0.1",
+];
+
+#[test]
+fn config_2pop_imports_runs_and_equals_its_converted_model() {
+    let dir = scratch("2pop");
+    let out = dir.join("run");
+    let config = data("config_2pop.yml");
+    let mut args = vec!["run", "--from-neuroflame", &config, "-q", "--out"];
+    let out_s = out.to_string_lossy().into_owned();
+    args.push(&out_s);
+    args.extend_from_slice(SMALL_2POP);
+    let (code, _, err) = neuroxide(&args);
+    assert_eq!(code, 0, "{err}");
+    let a = arrays(&out);
+    let rate = get(&a, "E.rate");
+    // NeuroFlame's E rates: (N_BATCH, frames, N_E), one frame per T_WINDOW.
+    assert_eq!(rate.shape, vec![1, 2, 500]);
+    let ArrayData::F64(mean) = &get(&a, "I.rate_mean").data else {
+        panic!()
+    };
+    assert!(mean.iter().all(|r| r.is_finite() && *r > 0.0), "{mean:?}");
+
+    // The warnings name every key not honoured.
+    let model = dir.join("model.yaml");
+    let model_s = model.to_string_lossy().into_owned();
+    let mut args = vec!["convert", "--from-neuroflame", &config, "-o", &model_s];
+    args.extend_from_slice(SMALL_2POP);
+    let (code, _, err) = neuroxide(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("not honoured: DEVICE"), "{err}");
+    let text = std::fs::read_to_string(&model).unwrap();
+    assert!(text.contains("# not honoured: DEVICE"), "{text}");
+    // The converted file runs to the same numbers.
+    let out2 = dir.join("converted");
+    let out2_s = out2.to_string_lossy().into_owned();
+    let (code, _, err) = neuroxide(&["run", &model_s, "-q", "--out", &out2_s]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(arrays(&out2), a);
+}
+
+#[test]
+fn neuroflame_frames_give_duration_over_window_plus_one_frames() {
+    let dir = scratch("frames");
+    let out = dir.to_string_lossy().into_owned();
+    let config = data("config_2pop.yml");
+    let mut args = vec![
+        "run",
+        "--from-neuroflame",
+        &config,
+        "--neuroflame-frames",
+        "-q",
+        "--out",
+        &out,
+    ];
+    args.extend_from_slice(SMALL_2POP);
+    let (code, _, err) = neuroxide(&args);
+    assert_eq!(code, 0, "{err}");
+    let a = arrays(&dir);
+    assert_eq!(get(&a, "E.rate").shape, vec![1, 3, 500]);
+}
+
+#[test]
+fn unknown_keys_and_enabled_unsupported_features_are_errors() {
+    let dir = scratch("errors");
+    let bad = dir.join("bad.yml");
+    std::fs::write(&bad, "N_NEURON: 100\nIF_NMDA: 0\nTASK: None\nJ_EEE: 2\n").unwrap();
+    let bad_s = bad.to_string_lossy().into_owned();
+    let (code, _, err) = neuroxide(&["convert", "--from-neuroflame", &bad_s]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.yml:4:1: `J_EEE`: unknown NeuroFlame key `J_EEE`"),
+        "{err}"
+    );
+
+    // NMDA is on by NeuroFlame's defaults: ignoring it would change the science.
+    let nmda = dir.join("nmda.yml");
+    std::fs::write(&nmda, "N_NEURON: 100\nK: 10\nTASK: None\nDURATION: 0.05\n").unwrap();
+    let nmda_s = nmda.to_string_lossy().into_owned();
+    let (code, _, err) = neuroxide(&["convert", "--from-neuroflame", &nmda_s]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`IF_NMDA`") && err.contains("not simulated"),
+        "{err}"
+    );
+    let (code, _, err) = neuroxide(&[
+        "convert",
+        "--from-neuroflame",
+        &nmda_s,
+        "--allow-unsupported",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("not honoured: IF_NMDA"), "{err}");
+    let (code, _, err) = neuroxide(&[
+        "convert",
+        "--from-neuroflame",
+        &nmda_s,
+        "--nf-set",
+        "IF_NMDA=0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+}
+
+#[test]
+fn config_bal_ring_without_stp_imports_and_runs() {
+    let dir = scratch("ring");
+    let out = dir.to_string_lossy().into_owned();
+    let config = data("config_bal_ring.yml");
+    let (code, _, err) = neuroxide(&[
+        "run",
+        "--from-neuroflame",
+        &config,
+        "--nf-set",
+        "IF_STP=0",
+        "--nf-set",
+        "DURATION=0.3",
+        "--nf-set",
+        "T_STEADY=0.1",
+        "--nf-set",
+        "N_NEURON=1000",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("not honoured: RET_STP"), "{err}");
+    assert_eq!(get(&arrays(&dir), "E.rate").shape, vec![1, 3, 800]);
+}
+
+/// Short-term plasticity: runs once the STP projection schema (`stp: {model, U, tau_rec,
+/// tau_fac}`) is merged; enable with `cargo test -p neuroxide-cli --test neuroflame -- --ignored`.
+#[test]
+#[ignore = "needs projection `stp` (short-term plasticity branch)"]
+fn config_bal_ring_with_stp_imports_and_runs() {
+    let dir = scratch("ring-stp");
+    let out = dir.to_string_lossy().into_owned();
+    let config = data("config_bal_ring.yml");
+    let (code, _, err) = neuroxide(&[
+        "run",
+        "--from-neuroflame",
+        &config,
+        "--nf-set",
+        "DURATION=0.3",
+        "--nf-set",
+        "T_STEADY=0.1",
+        "--nf-set",
+        "N_NEURON=1000",
+        "-q",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(get(&arrays(&dir), "E.rate").shape, vec![1, 3, 800]);
+}
