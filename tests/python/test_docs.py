@@ -211,3 +211,18 @@ def test_durations_are_shortened_but_valid():
     assert short(spec) == {"duration": "310.0 ms", "transient": "10.0 ms"}
     assert short({"duration": "10 ms"}) == {"duration": "10.0 ms", "transient": "0.0 ms"}
     assert short({"duration": "1 s"}) == {"duration": "30.0 ms", "transient": "0.0 ms"}
+
+
+def test_docstring_examples(monkeypatch):
+    """The examples in the docstrings of the package run and print what they show."""
+    import doctest
+
+    monkeypatch.chdir(ROOT)
+    failures, tried = doctest.testmod(
+        neuroxide,
+        extraglobs={"neuroxide": neuroxide},
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+        report=True,
+    )
+    assert tried > 10, "the docstrings lost their examples"
+    assert failures == 0
