@@ -91,6 +91,18 @@ def load(
 
     Raises ``FileNotFoundError`` if the file does not exist and :class:`ModelError` (a
     ``ValueError``) if the model is invalid, with the message ``neuroxide run`` prints.
+
+    Example (from the repository's root folder)::
+
+        >>> net = neuroxide.load("examples/ring.yaml", duration="100 ms", populations__E__tau="15 ms")
+        >>> net.spec["populations"]["E"]["tau"]
+        '15 ms'
+        >>> net.lanes, net.steps
+        (1, 200)
+        >>> neuroxide.load("examples/ring.yaml", populations__E__tua="15 ms")
+        Traceback (most recent call last):
+        ...
+        neuroxide.ModelError: ... unknown field `tua`, expected one of `size`, ...
     """
     simulation = _neuroxide.Simulation.load(os.fspath(path), _assignments(overrides, keywords))
     network = Network._wrap(simulation)
@@ -121,6 +133,18 @@ class Network:
     ``Network(spec)`` builds from a dict with the structure of a model file, or from YAML text;
     :func:`load` reads a file. Relative data files (``{file: w.npy}``) are resolved against
     ``base_dir`` (default: the working directory).
+
+    Example::
+
+        >>> net = neuroxide.Network({
+        ...     "dt": "0.1 ms", "duration": "10 ms",
+        ...     "populations": {"E": {"size": 4, "tau": "10 ms",
+        ...                           "initial": {"rate": {"constant": 1.0}}}},
+        ...     "monitors": [{"population": "E", "variable": "rate"}],
+        ... })
+        >>> results = net.run()
+        >>> round(float(results["E.rate_mean"][0, -1]), 4)   # e^{-1}: exponential decay over τ
+        0.3679
     """
 
     _simulation: Any
@@ -184,6 +208,16 @@ class Network:
         A run that diverges raises :class:`DivergenceError`; its ``.results`` hold the frames
         recorded before the divergence. A second ``run()`` continues from the state the first
         left; ``reset()`` starts again from the initial state.
+
+        Example::
+
+            >>> net = neuroxide.load("examples/ring.yaml", duration="100 ms")
+            >>> results = net.run()
+            >>> results["E.rate"].shape               # (lanes, frames, neurons): 10 ms windows
+            (1, 10, 1000)
+            >>> net.reset()
+            >>> bool((net.run()["E.rate"] == results["E.rate"]).all())   # same seed, same bits
+            True
         """
         if duration is not None or inputs:
             self._rebuild(duration, inputs, threads)
@@ -233,7 +267,11 @@ class Network:
         self._simulation = _neuroxide.Simulation.from_text(text, [], False, base, threads)
 
     def reset(self) -> None:
-        """Restore the initial state (rates, currents, step counter); connectivity is kept."""
+        """Restore the initial state (rates, currents, step counter); connectivity is kept.
+
+        Example: ``net.run(); net.reset(); net.run()`` runs the same trial twice (the same
+        numbers), where ``net.run(); net.run()`` continues the first run for a second duration.
+        """
         self._simulation.reset()
         self._ran = False
 
@@ -338,6 +376,16 @@ class Results(Mapping):
     - ``lane.<key>`` (lanes,): swept values; ``<input>.phase`` (lanes,): random stimulus phases.
 
     The arrays were handed over by the engine without a copy.
+
+    Example::
+
+        >>> results = neuroxide.load("examples/ring.yaml", duration="100 ms").run()
+        >>> sorted(results)
+        ['E.rate', 'E.rate_mean', 'I.rate_mean', 't']
+        >>> results.t[:3]                           # the end of each 10 ms window, in seconds
+        array([0.01, 0.02, 0.03])
+        >>> results.complete, results.spec["seed"]
+        (True, 7)
     """
 
     def __init__(self, raw: Any):
@@ -384,7 +432,16 @@ class Results(Mapping):
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
         """Write ``results.npz``, ``spec.yaml`` and ``run.json`` into ``directory`` (created if
-        needed), the files ``neuroxide run --out directory`` writes. Returns the folder."""
+        needed), the files ``neuroxide run --out directory`` writes. Returns the folder.
+
+        Example::
+
+            >>> import tempfile, numpy as np
+            >>> results = neuroxide.load("examples/ring.yaml", duration="100 ms").run()
+            >>> folder = results.save(tempfile.mkdtemp())
+            >>> np.load(folder / "results.npz")["E.rate"].shape
+            (1, 10, 1000)
+        """
         self._raw.save(os.fspath(directory), self._arrays)
         return Path(directory)
 
@@ -422,7 +479,14 @@ class Results(Mapping):
     def to_xarray(self) -> Any:
         """An ``xarray.Dataset``: dims ``lane``, ``t`` (or a monitor's own time axis) and
         ``<population>.<variable>.neuron`` (coordinates: the recorded neurons' indices); swept
-        values are coordinates on ``lane``. Needs xarray (``pip install xarray``)."""
+        values are coordinates on ``lane``. Needs xarray (``pip install xarray``).
+
+        Example::
+
+            >>> results = neuroxide.load("examples/ring.yaml", duration="100 ms").run()
+            >>> dict(results.to_xarray()["E.rate"].sizes)
+            {'lane': 1, 't': 10, 'E.rate.neuron': 1000}
+        """
         try:
             import xarray as xr
         except ImportError as error:
@@ -453,7 +517,15 @@ class Results(Mapping):
     def to_dataframe(self, name: str | None = None) -> Any:
         """A ``pandas.DataFrame`` in long form. Without ``name``: every population mean on the
         frames of ``t``, indexed by (lane, t), one column per array, swept values as columns.
-        With ``name``: that array, indexed by (lane, t) or (lane, t, neuron). Needs pandas."""
+        With ``name``: that array, indexed by (lane, t) or (lane, t, neuron). Needs pandas.
+
+        Example::
+
+            >>> results = neuroxide.load("examples/ring.yaml", duration="100 ms").run()
+            >>> frame = results.to_dataframe()
+            >>> list(frame.index.names), list(frame.columns)
+            (['lane', 't'], ['E.rate_mean', 'I.rate_mean'])
+        """
         try:
             import pandas as pd
         except ImportError as error:

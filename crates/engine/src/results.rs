@@ -93,6 +93,34 @@ pub struct RunSummary {
 }
 
 /// The outcome of a run.
+///
+/// Arrays are found by name ([`Results::get`]) with their shape and row-major data, as NumPy
+/// reads them from `results.npz`; spikes are `(n_spikes, 3)` integer rows `(lane, step, neuron)`:
+///
+/// ```
+/// use neuroxide::{simulate, ArrayData, BuildOptions};
+/// use neuroxide_model::ModelFile;
+///
+/// let yaml = "dt: 0.1 ms\nduration: 50 ms\n\
+///             populations:\n  N: {size: 3, model: lif_psc_delta, neuron: {i_e: 400 pA}}\n\
+///             monitors:\n  - {population: N, variable: spikes}\n\
+///             \x20 - {population: N, variable: v, every: 1 ms, neurons: {list: [0]}}\n";
+/// let model = ModelFile::from_yaml(yaml, None, &[]).unwrap();
+/// let results = simulate(&model.spec, &BuildOptions::default()).unwrap();
+/// let names: Vec<&str> = results.arrays.iter().map(|a| a.name.as_str()).collect();
+/// assert!(names.contains(&"N.spikes") && names.contains(&"t"), "{names:?}");
+///
+/// let v = results.get("N.v").unwrap();
+/// assert_eq!(v.shape, [1, 50, 1]); // (lanes, frames, neurons)
+/// let v_last = v.at(&[0, 49, 0]); // mV
+/// assert!(v_last >= -70.0 && v_last < -55.0);
+///
+/// let spikes = results.get("N.spikes").unwrap();
+/// let ArrayData::I64(rows) = &spikes.data else { panic!("spikes are integers") };
+/// assert!(spikes.shape[0] > 0 && spikes.shape[1] == 3);
+/// assert!(rows.chunks(3).all(|row| row[0] == 0 && row[2] < 3)); // lane 0, neurons 0..3
+/// assert_eq!(results.values("t").len(), 50); // seconds after the transient
+/// ```
 #[derive(Clone, Debug)]
 pub struct Results {
     /// The arrays, in the order they are written.

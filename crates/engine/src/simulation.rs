@@ -81,6 +81,30 @@ pub fn thread_count(explicit: Option<usize>, spec: &NetworkSpec) -> usize {
 }
 
 /// A network ready to run in precision `T`.
+///
+/// [`Simulation::build`] lowers a validated spec once (connectivity sampled, operators chosen,
+/// initial state drawn); [`Simulation::run`] runs the transient and the duration from the current
+/// state and returns the recordings; [`Simulation::reset`] restores the initial state, keeping the
+/// connectivity, so a second run repeats the first:
+///
+/// ```
+/// use neuroxide::{BuildOptions, Simulation};
+/// use neuroxide_model::ModelFile;
+///
+/// let yaml = "dt: 0.1 ms\nduration: 20 ms\nseed: 3\npopulations:\n  E: {size: 100, tau: 10 ms}\n\
+///             projections:\n  EE: {pre: E, post: E, rule: {bernoulli: {k: 10}}, weight: 0.5}\n\
+///             inputs:\n  drive: {target: E, constant: 1.0}\n\
+///             monitors:\n  - {population: E, variable: rate, window: 1 ms}\n";
+/// let model = ModelFile::from_yaml(yaml, None, &[]).unwrap();
+/// let mut simulation = Simulation::<f64>::build(&model.spec, &BuildOptions::default()).unwrap();
+/// println!("{}", simulation.describe_operators().join("\n"));
+/// let first = simulation.run().unwrap();
+/// let rates = first.get("E.rate").unwrap();
+/// assert_eq!(rates.shape, [1, 20, 100]); // (lanes, frames, neurons)
+/// simulation.reset().unwrap();
+/// let again = simulation.run().unwrap();
+/// assert_eq!(first.values("E.rate_mean"), again.values("E.rate_mean")); // bitwise
+/// ```
 pub struct Simulation<T: Real> {
     spec: NetworkSpec,
     net: Lowered<T>,
@@ -736,7 +760,22 @@ fn initial_values<T: Real>(
     Ok(values)
 }
 
-/// A simulation in the precision its spec asks for.
+/// A simulation in the precision its spec asks for (`precision: f32` or `f64`), with the
+/// methods of [`Simulation`]:
+///
+/// ```
+/// use neuroxide::{AnySimulation, BuildOptions};
+/// use neuroxide_model::ModelFile;
+///
+/// let yaml = "dt: 1 ms\nduration: 50 ms\nprecision: f32\nlanes: 2\n\
+///             populations:\n  E: {size: 8, tau: 10 ms, initial: {rate: {gaussian: {mean: 0, std: 1}}}}\n";
+/// let model = ModelFile::from_yaml(yaml, None, &[]).unwrap();
+/// let mut simulation = AnySimulation::build(&model.spec, &BuildOptions::default()).unwrap();
+/// assert!(matches!(simulation, AnySimulation::F32(_)));
+/// assert_eq!(simulation.lanes(), 2);
+/// let results = simulation.run().unwrap();
+/// assert!(results.complete);
+/// ```
 pub enum AnySimulation {
     F32(Simulation<f32>),
     F64(Simulation<f64>),

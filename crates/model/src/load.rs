@@ -8,6 +8,26 @@ use crate::yaml_index::YamlIndex;
 use std::path::{Path, PathBuf};
 
 /// A model read from YAML text, with what is needed to point errors at its lines.
+///
+/// Load a file (overrides as `--set` takes them), or YAML text; every problem is reported with
+/// the file, line, key path, value and expectation:
+///
+/// ```
+/// use neuroxide_model::ModelFile;
+/// use std::path::Path;
+///
+/// let ring = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ring.yaml");
+/// let model = ModelFile::load(&ring, &["populations.E.tau=15 ms".to_string()]).unwrap();
+/// assert_eq!(model.spec.populations["E"].tau.unwrap().ms(), 15.0);
+/// assert_eq!(model.spec.populations["E"].size, 1000);
+///
+/// // A typo is an error naming the line and the allowed keys.
+/// let yaml = "dt: 0.1 ms\nduration: 10 ms\npopulations:\n  E: {size: 10, tua: 20 ms}\n";
+/// let errors = ModelFile::from_yaml(yaml, Some(Path::new("model.yaml")), &[]).unwrap_err();
+/// let message = errors.to_string();
+/// assert!(message.contains("model.yaml:4"), "{message}");
+/// assert!(message.contains("unknown field `tua`"), "{message}");
+/// ```
 #[derive(Clone, Debug)]
 pub struct ModelFile {
     /// The model as written, with command-line overrides applied.

@@ -88,8 +88,9 @@ pub enum Method {
     #[default]
     ExponentialEuler,
     /// NeuroFlame 2024's hybrid rule `x ← x e^{−dt/τ} + input dt/τ` (parity option: its fixed
-    /// point differs from the ODE's by O(dt/τ)).
-    #[serde(rename = "neuroflame_2024", alias = "neuroflame2024")]
+    /// point differs from the ODE's by O(dt/τ)). Written `neuroflame_2024`, as documented
+    /// (serde's snake case alone would make it `neuroflame2024`).
+    #[serde(rename = "neuroflame_2024")]
     Neuroflame2024,
 }
 
