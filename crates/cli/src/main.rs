@@ -11,6 +11,7 @@ mod bench;
 mod progress;
 mod summary;
 mod sweep;
+mod train;
 
 #[derive(Parser)]
 #[command(
@@ -141,6 +142,8 @@ enum Command {
     },
     /// Benchmark the standard workloads (steps/s, synapse updates/s, memory bandwidth).
     Bench(bench::BenchArgs),
+    /// Train a rate or spiking RNN on a task (BPTT): model + task + optimiser in a YAML file.
+    Train(train::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -219,6 +222,7 @@ fn main() -> ExitCode {
         }),
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Bench(args) => bench::bench(&args).map(|()| ExitCode::SUCCESS),
+        Command::Train(args) => train::train(&args),
     };
     match outcome {
         Ok(code) => code,
