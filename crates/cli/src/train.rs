@@ -49,18 +49,34 @@ pub fn train(args: &TrainArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| PathBuf::from("out").join(&name));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     match (&setup.network, setup.f64) {
-        (NetworkChoice::Rate(spec), false) => {
-            run_with(&setup, args, &out, &name, RateModel::<f32>::new(spec.clone()))
-        }
-        (NetworkChoice::Rate(spec), true) => {
-            run_with(&setup, args, &out, &name, RateModel::<f64>::new(spec.clone()))
-        }
-        (NetworkChoice::Spiking(spec), false) => {
-            run_with(&setup, args, &out, &name, SpikingRnn::<f32>::new(spec.clone()))
-        }
-        (NetworkChoice::Spiking(spec), true) => {
-            run_with(&setup, args, &out, &name, SpikingRnn::<f64>::new(spec.clone()))
-        }
+        (NetworkChoice::Rate(spec), false) => run_with(
+            &setup,
+            args,
+            &out,
+            &name,
+            RateModel::<f32>::new(spec.clone()),
+        ),
+        (NetworkChoice::Rate(spec), true) => run_with(
+            &setup,
+            args,
+            &out,
+            &name,
+            RateModel::<f64>::new(spec.clone()),
+        ),
+        (NetworkChoice::Spiking(spec), false) => run_with(
+            &setup,
+            args,
+            &out,
+            &name,
+            SpikingRnn::<f32>::new(spec.clone()),
+        ),
+        (NetworkChoice::Spiking(spec), true) => run_with(
+            &setup,
+            args,
+            &out,
+            &name,
+            SpikingRnn::<f64>::new(spec.clone()),
+        ),
     }
 }
 
@@ -68,12 +84,8 @@ pub fn train(args: &TrainArgs) -> Result<ExitCode> {
 trait Export<T: Real>: Network<T> {
     /// Write `model.yaml` (+ its arrays) into `out`; `Err(reason)` when the network has no
     /// equivalent in the run engine.
-    fn export(
-        &self,
-        setup: &TrainSetup,
-        name: &str,
-        out: &Path,
-    ) -> std::result::Result<(), String>;
+    fn export(&self, setup: &TrainSetup, name: &str, out: &Path)
+    -> std::result::Result<(), String>;
 }
 
 impl<T: Real> Export<T> for SpikingRnn<T> {
@@ -131,8 +143,9 @@ impl<T: Real> Export<T> for RateModel<T> {
                 }
             }
         }
-        let write =
-            |file: &str, shape: Vec<usize>, data: Vec<f64>| write_npy(&out.join(file), &shape, &data);
+        let write = |file: &str, shape: Vec<usize>, data: Vec<f64>| {
+            write_npy(&out.join(file), &shape, &data)
+        };
         write("drive.npy", vec![lanes, steps, n], drive)?;
         let w: Vec<f64> = self.recurrent_matrix().iter().map(|v| v.to_f64()).collect();
         let has_w = !w.is_empty();
@@ -147,7 +160,8 @@ impl<T: Real> Export<T> for RateModel<T> {
         probe.spec.trainable.clear();
         let probe = RateModel::<T>::new(probe.spec.clone()).map(|mut p| {
             for s in &self.params.slots {
-                if let (Some(dst), Some(src)) = (p.params.get_mut(&s.name), self.params.get(&s.name))
+                if let (Some(dst), Some(src)) =
+                    (p.params.get_mut(&s.name), self.params.get(&s.name))
                 {
                     dst.copy_from_slice(src);
                 }
@@ -183,7 +197,10 @@ impl<T: Real> Export<T> for RateModel<T> {
              populations:\n  net: {{size: {n}, transfer: {transfer}, tau: {tau} ms}}\n{projection}\
              inputs:\n  drive: {{target: net, file: drive.npy}}\n\
              monitors:\n  - {{population: net, variable: rate, every: 1 ms, neurons: all}}\n",
-            setup.path.as_ref().map_or(String::new(), |p| p.display().to_string()),
+            setup
+                .path
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string()),
             TaskKind::NAMES[setup.task.kind as usize],
             setup.file.seed,
             T::NAME,
@@ -235,11 +252,11 @@ fn run_with<T: Real, M: Export<T>>(
         Err(e) => return fail(e),
     };
     let optimizer = setup.optimizer(model.params().values.len());
-    let mut trainer = match Trainer::new(model, setup.task.clone(), optimizer, setup.options.clone())
-    {
-        Ok(t) => t,
-        Err(e) => return fail(e),
-    };
+    let mut trainer =
+        match Trainer::new(model, setup.task.clone(), optimizer, setup.options.clone()) {
+            Ok(t) => t,
+            Err(e) => return fail(e),
+        };
     let checkpoint = out.join("checkpoint.npz");
     if args.resume {
         let arrays = neuroxide_io::read_npz(&checkpoint)
@@ -305,7 +322,10 @@ fn run_with<T: Real, M: Export<T>>(
     let evaluation = trainer
         .evaluate(trainer.options.validation_batches)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    neuroxide_io::write_npz(&out.join("params.npz"), &trainer.model.params().to_arrays(""))?;
+    neuroxide_io::write_npz(
+        &out.join("params.npz"),
+        &trainer.model.params().to_arrays(""),
+    )?;
     let export = trainer.model.export(setup, name, out);
     let json = format!(
         "{{\n  \"neuroxide\": \"{}\",\n  \"iterations\": {},\n  \"stop\": \"{:?}\",\n  \"held_out_loss\": {},\n  \"held_out_score\": {},\n  \"seconds\": {:.3},\n  \"model_file\": {}\n}}\n",

@@ -80,7 +80,11 @@ fn trains_writes_parameters_and_a_model_that_run_reruns() {
     let expected = neuroxide_io::read_npy(&out.join("expected_rates.npy")).unwrap();
     assert_eq!(rates.shape, expected.shape);
     let (a, b) = (rates.data.to_f64(), expected.data.to_f64());
-    let err = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    let err = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
     assert!(err < 1e-5, "rerun differs from the trainer by {err}");
     assert!(b.iter().any(|v| v.abs() > 0.1));
     std::fs::remove_dir_all(&d).unwrap();
@@ -91,13 +95,29 @@ fn a_resumed_run_ends_where_the_uninterrupted_one_does() {
     let d = dir("resume");
     let full = d.join("full");
     let file = write(&d, "small.yaml", SMALL);
-    assert_eq!(neuroxide(&["train", &file, "--out", full.to_str().unwrap(), "-q"]).0, 0);
+    assert_eq!(
+        neuroxide(&["train", &file, "--out", full.to_str().unwrap(), "-q"]).0,
+        0
+    );
     // Stop after the first checkpoint (20 iterations), then resume to 40.
-    let half = write(&d, "half.yaml", &SMALL.replace("iterations: 40", "iterations: 20"));
+    let half = write(
+        &d,
+        "half.yaml",
+        &SMALL.replace("iterations: 40", "iterations: 20"),
+    );
     let part = d.join("part");
-    assert_eq!(neuroxide(&["train", &half, "--out", part.to_str().unwrap(), "-q"]).0, 0);
-    let (code, _, stderr) =
-        neuroxide(&["train", &file, "--out", part.to_str().unwrap(), "--resume", "-q"]);
+    assert_eq!(
+        neuroxide(&["train", &half, "--out", part.to_str().unwrap(), "-q"]).0,
+        0
+    );
+    let (code, _, stderr) = neuroxide(&[
+        "train",
+        &file,
+        "--out",
+        part.to_str().unwrap(),
+        "--resume",
+        "-q",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(params(&full), params(&part));
     std::fs::remove_dir_all(&d).unwrap();
@@ -116,15 +136,24 @@ fn error_of(name: &str, text: &str) -> String {
 fn bad_training_files_give_clear_errors() {
     let e = error_of(
         "param",
-        &SMALL.replace("iterations: 40", "iterations: 40\n  parameters: [recurrent, tau]"),
+        &SMALL.replace(
+            "iterations: 40",
+            "iterations: 40\n  parameters: [recurrent, tau]",
+        ),
     );
     assert!(
         e.contains("bad.yaml:") && e.contains("`train.parameters`") && e.contains("got `tau`"),
         "{e}"
     );
-    assert!(e.contains("recurrent, readin, readout, bias, bias_out, eta"), "{e}");
+    assert!(
+        e.contains("recurrent, readin, readout, bias, bias_out, eta"),
+        "{e}"
+    );
 
-    let e = error_of("outputs", &SMALL.replace("  eta: 0.2", "  eta: 0.2\n  readout: 3"));
+    let e = error_of(
+        "outputs",
+        &SMALL.replace("  eta: 0.2", "  eta: 0.2\n  readout: 3"),
+    );
     assert!(
         e.contains("bad.yaml:") && e.contains("`model.readout`") && e.contains("got `3 outputs`"),
         "{e}"
@@ -132,10 +161,16 @@ fn bad_training_files_give_clear_errors() {
     assert!(e.contains("the 1 outputs of task `decision`"), "{e}");
 
     let e = error_of("key", &SMALL.replace("  eta: 0.2", "  etta: 0.2"));
-    assert!(e.contains("bad.yaml:6") && e.contains("unknown field `etta`"), "{e}");
+    assert!(
+        e.contains("bad.yaml:6") && e.contains("unknown field `etta`"),
+        "{e}"
+    );
 
     let e = error_of("task", &SMALL.replace("kind: decision", "kind: decisions"));
-    assert!(e.contains("`task.kind`") && e.contains("got `decisions`"), "{e}");
+    assert!(
+        e.contains("`task.kind`") && e.contains("got `decisions`"),
+        "{e}"
+    );
 
     // An exploding identity network: the loss is not finite.
     let nan = SMALL

@@ -33,13 +33,13 @@
 //!   lr: 1.0e-3
 //! ```
 
+use crate::TrainError;
 use crate::loss::LossKind;
 use crate::model::{Layer, LowRank, NetworkType, PassOptions, RateModelSpec, Recurrent, Transfer};
 use crate::optim::{Optimizer, OptimizerKind};
 use crate::spiking::{SpikingSpec, Surrogate};
 use crate::tasks::{Task, TaskKind};
 use crate::trainer::TrainerOptions;
-use crate::TrainError;
 use neuroxide_model::yaml_index::YamlIndex;
 use neuroxide_model::{SpecError, SpecErrors};
 use serde::Deserialize;
@@ -427,13 +427,21 @@ fn build(file: &TrainFile, base: &Path) -> Result<Built, TrainError> {
         task.odr_outputs = v;
     }
     if task.steps < 20 {
-        return Err(TrainError::invalid("task.steps", task.steps, "at least 20 steps"));
+        return Err(TrainError::invalid(
+            "task.steps",
+            task.steps,
+            "at least 20 steps",
+        ));
     }
     // Train.
     let t = &file.train;
     let loss = match &t.loss {
         Some(name) => LossKind::parse(name).ok_or_else(|| {
-            TrainError::invalid("train.loss", name, "one of mse, bce, cross_entropy, angular")
+            TrainError::invalid(
+                "train.loss",
+                name,
+                "one of mse, bce, cross_entropy, angular",
+            )
         })?,
         None => task.default_loss(),
     };
@@ -459,18 +467,36 @@ fn build(file: &TrainFile, base: &Path) -> Result<Built, TrainError> {
         "sgd" => OptimizerKind::Sgd {
             momentum: t.momentum,
         },
-        other => return Err(TrainError::invalid("train.optimizer", other, "adam, adamw or sgd")),
+        other => {
+            return Err(TrainError::invalid(
+                "train.optimizer",
+                other,
+                "adam, adamw or sgd",
+            ));
+        }
     };
     if !(t.lr > 0.0 && t.lr.is_finite()) {
-        return Err(TrainError::invalid("train.lr", t.lr, "a positive learning rate"));
+        return Err(TrainError::invalid(
+            "train.lr",
+            t.lr,
+            "a positive learning rate",
+        ));
     }
     if !(t.lr_decay > 0.0 && t.lr_decay <= 1.0) {
-        return Err(TrainError::invalid("train.lr_decay", t.lr_decay, "γ in (0, 1]"));
+        return Err(TrainError::invalid(
+            "train.lr_decay",
+            t.lr_decay,
+            "γ in (0, 1]",
+        ));
     }
     if let Some(c) = t.clip
         && c <= 0.0
     {
-        return Err(TrainError::invalid("train.clip", c, "a positive gradient norm"));
+        return Err(TrainError::invalid(
+            "train.clip",
+            c,
+            "a positive gradient norm",
+        ));
     }
     let options = TrainerOptions {
         batch_size: t.batch_size,
@@ -490,8 +516,8 @@ fn build(file: &TrainFile, base: &Path) -> Result<Built, TrainError> {
     // Model.
     let m = &file.model;
     let n = m.size;
-    let layer = |section: &Option<LayerSection>, key: &str, task_size: usize, readin: bool| {
-        match section {
+    let layer =
+        |section: &Option<LayerSection>, key: &str, task_size: usize, readin: bool| match section {
             None => Ok(Layer::Size(task_size)),
             Some(LayerSection::Size(k)) => Ok(Layer::Size(*k)),
             Some(LayerSection::Name(s)) if s == "task" => Ok(Layer::Size(task_size)),
@@ -507,7 +533,11 @@ fn build(file: &TrainFile, base: &Path) -> Result<Built, TrainError> {
                     return Err(TrainError::invalid(
                         key,
                         format!("an array of shape {shape:?}"),
-                        if readin { "an N × N_in matrix" } else { "an N_out × N matrix" },
+                        if readin {
+                            "an N × N_in matrix"
+                        } else {
+                            "an N_out × N matrix"
+                        },
                     ));
                 }
                 Ok(Layer::Matrix {
@@ -516,8 +546,7 @@ fn build(file: &TrainFile, base: &Path) -> Result<Built, TrainError> {
                     data,
                 })
             }
-        }
-    };
+        };
     let readin = layer(&m.readin, "model.readin", task.inputs(), true)?;
     let readout = layer(&m.readout, "model.readout", task.outputs(), false)?;
     let dale = match &m.dale {
@@ -547,7 +576,11 @@ fn build(file: &TrainFile, base: &Path) -> Result<Built, TrainError> {
                 "tanh" => Transfer::Tanh,
                 "id" => Transfer::Id,
                 other => {
-                    return Err(TrainError::invalid("model.transfer", other, "relu, tanh or id"));
+                    return Err(TrainError::invalid(
+                        "model.transfer",
+                        other,
+                        "relu, tanh or id",
+                    ));
                 }
             };
             let eta = match &m.eta {
@@ -614,9 +647,10 @@ fn build(file: &TrainFile, base: &Path) -> Result<Built, TrainError> {
             spec.mask = mask;
             spec.dale = dale;
             spec.seed = file.seed;
-            spec.trainable = t.parameters.clone().unwrap_or_else(|| {
-                default_trainable(&spec)
-            });
+            spec.trainable = t
+                .parameters
+                .clone()
+                .unwrap_or_else(|| default_trainable(&spec));
             NetworkChoice::Rate(spec)
         }
         "spiking" => {
@@ -628,7 +662,11 @@ fn build(file: &TrainFile, base: &Path) -> Result<Built, TrainError> {
                     "a size (spiking networks draw their readin and readout)",
                 )),
             };
-            let mut spec = SpikingSpec::new(n, size(&readin, "model.readin")?, size(&readout, "model.readout")?);
+            let mut spec = SpikingSpec::new(
+                n,
+                size(&readin, "model.readin")?,
+                size(&readout, "model.readout")?,
+            );
             if let Some(v) = m.beta {
                 spec.beta = v;
             }

@@ -262,9 +262,9 @@ impl<T: Real, M: Network<T>> Trainer<T, M> {
             let batch = self.task.batch(self.options.batch_size, 1, i);
             let x = Self::inputs(&batch);
             let n_out = self.model.sizes().1;
-            let (outputs, _, _) = self
-                .model
-                .run(&x, batch.steps, batch.lanes, &self.options.pass)?;
+            let (outputs, _, _) =
+                self.model
+                    .run(&x, batch.steps, batch.lanes, &self.options.pass)?;
             let (l, _) =
                 Loss::new(self.options.loss).eval(&outputs, n_out, &batch.target, &batch.mask)?;
             loss += l;
