@@ -276,12 +276,11 @@ fn run_with<T: Real, M: Export<T>>(
     let mut last_line = String::new();
     // Training runs in chunks between checkpoints.
     let stop = loop {
-        let chunk_end = if save_every > 0 {
-            (trainer.iteration / save_every + 1) * save_every
-        } else {
-            total
-        }
-        .min(total);
+        let chunk_end = trainer
+            .iteration
+            .checked_div(save_every)
+            .map_or(total, |c| (c + 1) * save_every)
+            .min(total);
         let target = trainer.options.iterations;
         trainer.options.iterations = chunk_end;
         let result = trainer.train(|r, e| {

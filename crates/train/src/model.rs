@@ -449,7 +449,7 @@ impl<T: Real> RateModel<T> {
             }
         }
         for (slot, _) in slots.iter_mut() {
-            slot.trainable = spec.trainable.iter().any(|t| *t == slot.name);
+            slot.trainable = spec.trainable.contains(&slot.name);
         }
         let params = ParamSet::from_slots(slots);
         Ok(RateModel {
@@ -884,7 +884,7 @@ impl<T: Real> RateModel<T> {
                 }
                 if let Some(tr) = options.truncate
                     && tr > 0
-                    && t % tr == 0
+                    && t.is_multiple_of(tr)
                 {
                     g_prev.iter_mut().for_each(|v| *v = T::ZERO);
                 }

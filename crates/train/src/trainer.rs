@@ -303,7 +303,7 @@ impl<T: Real, M: Network<T>> Trainer<T, M> {
         while self.iteration < self.options.iterations {
             let record = self.step()?;
             let every = self.options.validate_every;
-            let evaluation = if every > 0 && self.iteration % every == 0 {
+            let evaluation = if every > 0 && self.iteration.is_multiple_of(every) {
                 Some(self.evaluate(self.options.validation_batches)?)
             } else {
                 None
