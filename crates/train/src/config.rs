@@ -722,3 +722,82 @@ fn default_trainable(spec: &RateModelSpec) -> Vec<String> {
     }
     names.into_iter().map(String::from).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minimal_file_takes_the_defaults() {
+        let s = TrainSetup::from_yaml("model: {size: 10}\ntask: {kind: sine, steps: 40}\n", None)
+            .unwrap();
+        let NetworkChoice::Rate(spec) = &s.network else {
+            panic!("a rate model")
+        };
+        assert_eq!(spec.readin, Layer::Size(1));
+        assert_eq!(spec.readout, Layer::Size(1));
+        assert_eq!(s.options.loss, LossKind::Mse);
+        assert_eq!(s.options.batch_size, 32);
+        assert!(spec.trainable.contains(&"recurrent".to_string()));
+        assert!(!spec.trainable.contains(&"eta".to_string()));
+    }
+
+    #[test]
+    fn low_rank_dale_and_spiking_sections() {
+        let s = TrainSetup::from_yaml(
+            "model:\n  size: 10\n  recurrent: {low_rank: {rank: 2, u_eq_v: true, clamp: -1.0}}\ntask: {kind: odr, steps: 40}\n",
+            None,
+        )
+        .unwrap();
+        let NetworkChoice::Rate(spec) = &s.network else {
+            panic!("a rate model")
+        };
+        assert!(
+            matches!(&spec.recurrent, Recurrent::LowRank(l) if l.rank == 2 && l.u_eq_v && l.clamp == Some(-1.0))
+        );
+        assert_eq!(
+            spec.trainable,
+            ["u", "readin", "readout", "bias_out", "bias"]
+        );
+        assert_eq!(s.options.loss, LossKind::Angular);
+        let s = TrainSetup::from_yaml(
+            "model: {size: 10, dale: {excitatory: 0.8}}\ntask: {kind: decision, steps: 40}\n",
+            None,
+        )
+        .unwrap();
+        let NetworkChoice::Rate(spec) = &s.network else {
+            panic!("a rate model")
+        };
+        assert_eq!(
+            spec.dale
+                .as_ref()
+                .unwrap()
+                .iter()
+                .filter(|&&v| v > 0.0)
+                .count(),
+            8
+        );
+        let s = TrainSetup::from_yaml(
+            "model: {kind: spiking, size: 10, beta: 0.8}\ntask: {kind: go_no_go, steps: 40}\n",
+            None,
+        )
+        .unwrap();
+        assert!(matches!(&s.network, NetworkChoice::Spiking(sp) if sp.beta == 0.8 && sp.n_in == 2));
+    }
+
+    #[test]
+    fn bad_values_name_their_key_and_line() {
+        let e = TrainSetup::from_yaml(
+            "model: {size: 10}\ntask: {kind: sine, steps: 40}\ntrain:\n  optimizer: adagrad\n",
+            None,
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("line 4")
+                && text.contains("`train.optimizer`")
+                && text.contains("got `adagrad`"),
+            "{text}"
+        );
+    }
+}
