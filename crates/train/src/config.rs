@@ -331,7 +331,7 @@ impl TrainSetup {
         let locate = |e: SpecError| -> SpecErrors {
             let mut e = e;
             e.file = path.map(Path::to_path_buf);
-            if let Some((line, column)) = index.locate(&e.path) {
+            if let Some((line, column)) = index.locate(&e.path).filter(|_| !e.path.is_empty()) {
                 e.line = Some(line);
                 e.column = Some(column);
             }
@@ -355,7 +355,7 @@ impl TrainSetup {
     pub fn locate(&self, e: TrainError) -> SpecErrors {
         let mut e = to_spec_error(e);
         e.file = self.path.clone();
-        if let Some((line, column)) = self.index.locate(&e.path) {
+        if let Some((line, column)) = self.index.locate(&e.path).filter(|_| !e.path.is_empty()) {
             e.line = Some(line);
             e.column = Some(column);
         }

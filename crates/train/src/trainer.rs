@@ -207,8 +207,14 @@ impl<T: Real, M: Network<T>> Trainer<T, M> {
         let opts = &self.options.pass;
         let n_out = self.model.sizes().1;
         let (outputs, penalty, cache) = self.model.run(&x, batch.steps, batch.lanes, opts)?;
-        let (mut loss, d_out) =
-            Loss::new(self.options.loss).eval(&outputs, n_out, &batch.target, &batch.mask)?;
+        let (mut loss, d_out) = Loss::new(self.options.loss)
+            .eval(&outputs, n_out, &batch.target, &batch.mask)
+            .map_err(|e| match e {
+                TrainError::NotFinite(m) => {
+                    TrainError::NotFinite(format!("iteration {}: {m}", self.iteration + 1))
+                }
+                other => other,
+            })?;
         loss += penalty;
         let mut grad = self.model.gradient(&cache, &x, &d_out, opts)?;
         if self.options.weight_l2 != 0.0 {
