@@ -13,6 +13,7 @@ mod neuroflame;
 mod progress;
 mod summary;
 mod sweep;
+mod train;
 
 #[derive(Parser)]
 #[command(
@@ -169,6 +170,8 @@ enum Command {
     /// overlaps): every monitor with `decode:` in its spec.yaml, and `--population`; writes
     /// `DIR/decoded.npz`.
     Decode(decode::DecodeArgs),
+    /// Train a rate or spiking RNN on a task (BPTT): model + task + optimiser in a YAML file.
+    Train(train::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -259,6 +262,7 @@ fn main() -> ExitCode {
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Bench(args) => bench::bench(&args).map(|()| ExitCode::SUCCESS),
         Command::Decode(args) => decode::decode(&args).map(|()| ExitCode::SUCCESS),
+        Command::Train(args) => train::train(&args),
     };
     match outcome {
         Ok(code) => code,

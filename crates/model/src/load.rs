@@ -98,6 +98,23 @@ impl ModelFile {
     }
 }
 
+/// Parse YAML text into any type (e.g. the training files of `neuroxide train`) with the errors
+/// of model files: file, line and key path. Returns the key index, to locate later errors with
+/// [`YamlIndex::locate`].
+pub fn parse_located<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: Option<&Path>,
+) -> Result<(T, YamlIndex), SpecErrors> {
+    let index = YamlIndex::new(text);
+    let file = path.map(Path::to_path_buf);
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    match serde_saphyr::from_str_with_options(text, options) {
+        Ok(value) => Ok((value, index)),
+        Err(e) => Err(model_error(text, &index, &file, e)),
+    }
+}
+
 fn parse_yaml(text: &str) -> Result<NetworkSpec, serde_saphyr::Error> {
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;

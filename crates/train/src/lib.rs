@@ -21,7 +21,7 @@
 //! assert_eq!(grad.len(), model.params.values.len());
 //! ```
 
-// pub mod config;
+pub mod config;
 pub mod linalg;
 pub mod loss;
 pub mod model;

@@ -194,7 +194,8 @@ impl RateModelSpec {
 /// Options of one forward/backward pass.
 #[derive(Clone, Debug, Default)]
 pub struct PassOptions {
-    /// Keep the state every K steps and recompute in between (default ⌈√T⌉).
+    /// Keep the state every K steps and recompute in between. Default: keep every step when
+    /// T·B·N ≤ 2²² values (no recomputation; 16 MB of states at f32), else K = ⌈√T⌉.
     pub checkpoint_every: Option<usize>,
     /// Truncated BPTT: detach the state every k steps.
     pub truncate: Option<usize>,
@@ -216,7 +217,20 @@ pub struct Forward<T> {
     checkpoint_every: usize,
     /// States at steps 0, K, 2K, ... (`B × N` each).
     checkpoints: Vec<Vec<T>>,
+    /// Every state (T+1) and drive (T), when kept whole.
+    stored: Option<(Vec<T>, Vec<T>)>,
 }
+
+impl<T> Forward<T> {
+    /// State values kept for the backward pass (checkpoints, or every state and drive).
+    pub fn kept_values(&self) -> usize {
+        self.checkpoints.iter().map(Vec::len).sum::<usize>()
+            + self.stored.as_ref().map_or(0, |(s, d)| s.len() + d.len())
+    }
+}
+
+/// Up to this many values of T·B·N the forward pass keeps every state (see [`PassOptions`]).
+pub const STORE_ALL_LIMIT: usize = 1 << 22;
 
 /// Effective matrices built from the parameters for one pass.
 struct Effective<T> {
@@ -435,7 +449,7 @@ impl<T: Real> RateModel<T> {
             }
         }
         for (slot, _) in slots.iter_mut() {
-            slot.trainable = spec.trainable.iter().any(|t| *t == slot.name);
+            slot.trainable = spec.trainable.contains(&slot.name);
         }
         let params = ParamSet::from_slots(slots);
         Ok(RateModel {
@@ -659,10 +673,15 @@ impl<T: Real> RateModel<T> {
         self.check_input(x, steps, lanes)?;
         let n = self.spec.n;
         let e = self.effective();
-        let k = options
-            .checkpoint_every
-            .unwrap_or_else(|| (steps as f64).sqrt().ceil() as usize)
-            .max(1);
+        let store_all = options.checkpoint_every.is_none() && steps * lanes * n <= STORE_ALL_LIMIT;
+        let k = if store_all {
+            steps.max(1)
+        } else {
+            options
+                .checkpoint_every
+                .unwrap_or_else(|| (steps as f64).sqrt().ceil() as usize)
+                .max(1)
+        };
         let mut h = match initial {
             Some(s) if s.len() == lanes * n => s.to_vec(),
             Some(s) => {
@@ -682,6 +701,12 @@ impl<T: Real> RateModel<T> {
         let z_type = self.spec.network_type == NetworkType::Z;
         let bn_in = lanes * self.n_in;
         let bn_out = lanes * self.n_out;
+        let bn = lanes * n;
+        let mut stored = store_all.then(|| {
+            let mut states = vec![T::ZERO; (steps + 1) * bn];
+            states[..bn].copy_from_slice(&h);
+            (states, vec![T::ZERO; steps * bn])
+        });
         for t in 0..steps {
             if t % k == 0 {
                 checkpoints.push(h.clone());
@@ -700,6 +725,10 @@ impl<T: Real> RateModel<T> {
                 let rate: &[T] = if z_type { &phi } else { &h_next };
                 rate_sq += rate.iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>();
             }
+            if let Some((states, drives)) = &mut stored {
+                states[(t + 1) * bn..(t + 2) * bn].copy_from_slice(&h_next);
+                drives[t * bn..(t + 1) * bn].copy_from_slice(&drive);
+            }
             std::mem::swap(&mut h, &mut h_next);
         }
         Ok(Forward {
@@ -710,6 +739,7 @@ impl<T: Real> RateModel<T> {
             mean_rate_sq: rate_sq / (steps * lanes * n).max(1) as f64,
             checkpoint_every: k,
             checkpoints,
+            stored,
         })
     }
 
@@ -750,8 +780,9 @@ impl<T: Real> RateModel<T> {
         let mut d_eta = vec![T::ZERO; n];
 
         // Segment buffers: states (len+1), drives, deltas.
-        let mut states = vec![T::ZERO; (k + 1) * bn];
-        let mut drives = vec![T::ZERO; k * bn];
+        let recompute = fwd.stored.is_none();
+        let mut states_buf = vec![T::ZERO; if recompute { (k + 1) * bn } else { 0 }];
+        let mut drives_buf = vec![T::ZERO; if recompute { k * bn } else { 0 }];
         let mut deltas = vec![T::ZERO; k * bn];
         let mut phi = vec![T::ZERO; bn];
         let mut g = vec![T::ZERO; bn];
@@ -763,22 +794,28 @@ impl<T: Real> RateModel<T> {
             let t0 = s * k;
             let t1 = (t0 + k).min(steps);
             let len = t1 - t0;
-            // Recompute the segment.
-            states[..bn].copy_from_slice(checkpoint);
-            for i in 0..len {
-                let t = t0 + i;
-                let (head, tail) = states.split_at_mut((i + 1) * bn);
-                self.step(
-                    &e,
-                    &x[t * lanes * n_in..(t + 1) * lanes * n_in],
-                    lanes,
-                    &head[i * bn..],
-                    &mut tail[..bn],
-                    &mut drives[i * bn..(i + 1) * bn],
-                    &mut phi,
-                    None,
-                );
-            }
+            // Recompute the segment (or use the states kept whole).
+            let (states, drives): (&[T], &[T]) = match &fwd.stored {
+                Some((st, dr)) => (st, dr),
+                None => {
+                    states_buf[..bn].copy_from_slice(checkpoint);
+                    for i in 0..len {
+                        let t = t0 + i;
+                        let (head, tail) = states_buf.split_at_mut((i + 1) * bn);
+                        self.step(
+                            &e,
+                            &x[t * lanes * n_in..(t + 1) * lanes * n_in],
+                            lanes,
+                            &head[i * bn..],
+                            &mut tail[..bn],
+                            &mut drives_buf[i * bn..(i + 1) * bn],
+                            &mut phi,
+                            None,
+                        );
+                    }
+                    (&states_buf, &drives_buf)
+                }
+            };
             // Backward through the segment.
             for i in (0..len).rev() {
                 let t = t0 + i;
@@ -847,7 +884,7 @@ impl<T: Real> RateModel<T> {
                 }
                 if let Some(tr) = options.truncate
                     && tr > 0
-                    && t % tr == 0
+                    && t.is_multiple_of(tr)
                 {
                     g_prev.iter_mut().for_each(|v| *v = T::ZERO);
                 }

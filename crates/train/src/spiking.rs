@@ -150,7 +150,10 @@ impl<T: Real> SpikingRnn<T> {
                 return Err(TrainError::invalid(
                     "train.parameters",
                     t,
-                    format!("the name of a parameter of this model ({})", names.join(", ")),
+                    format!(
+                        "the name of a parameter of this model ({})",
+                        names.join(", ")
+                    ),
                 ));
             }
         }
@@ -168,9 +171,7 @@ impl<T: Real> SpikingRnn<T> {
         steps: usize,
         lanes: usize,
     ) -> Result<(Vec<T>, SpikingCache<T>), TrainError> {
-        let SpikingSpec {
-            n, n_in, n_out, ..
-        } = self.spec;
+        let SpikingSpec { n, n_in, n_out, .. } = self.spec;
         if x.len() != steps * lanes * n_in {
             return Err(TrainError::Shape(format!(
                 "the input has {} values, expected {steps} × {lanes} × {n_in}",
@@ -259,9 +260,7 @@ impl<T: Real> SpikingRnn<T> {
         x: &[T],
         d_out: &[T],
     ) -> Result<Vec<T>, TrainError> {
-        let SpikingSpec {
-            n, n_in, n_out, ..
-        } = self.spec;
+        let SpikingSpec { n, n_in, n_out, .. } = self.spec;
         let (steps, lanes) = (cache.steps, cache.lanes);
         if d_out.len() != steps * lanes * n_out {
             return Err(TrainError::Shape(format!(
@@ -284,7 +283,15 @@ impl<T: Real> SpikingRnn<T> {
         let mut dd = vec![T::ZERO; steps * bn];
         for t in (0..steps).rev() {
             let dy = &d_out[t * lanes * n_out..(t + 1) * lanes * n_out];
-            gemm(&mut tmp, lanes, n, mat(dy, lanes, n_out), mat(w_out, n_out, n), false, T::ONE);
+            gemm(
+                &mut tmp,
+                lanes,
+                n,
+                mat(dy, lanes, n_out),
+                mat(w_out, n_out, n),
+                false,
+                T::ONE,
+            );
             let next = (t + 1) * bn;
             let cur = t * bn;
             for i in 0..bn {
@@ -293,7 +300,15 @@ impl<T: Real> SpikingRnn<T> {
                 gv[i] += gs[i] * sur.derivative(cache.v[next + i] - theta);
                 dd[cur + i] = (T::ONE - beta) * gv[i];
             }
-            gemm(&mut gs, lanes, n, mat(&dd[cur..cur + bn], lanes, n), mat(w, n, n), false, T::ONE);
+            gemm(
+                &mut gs,
+                lanes,
+                n,
+                mat(&dd[cur..cur + bn], lanes, n),
+                mat(w, n, n),
+                false,
+                T::ONE,
+            );
             for i in 0..bn {
                 if !self.spec.detach_reset {
                     gs[i] -= gv[i] * beta * cache.v[cur + i];
@@ -342,7 +357,9 @@ impl<T: Real> SpikingRnn<T> {
         add_column_sums(&mut grad[s_bo.offset..s_bo.offset + s_bo.len], d_out, n_out);
         for s in &p.slots {
             if !s.trainable {
-                grad[s.offset..s.offset + s.len].iter_mut().for_each(|v| *v = T::ZERO);
+                grad[s.offset..s.offset + s.len]
+                    .iter_mut()
+                    .for_each(|v| *v = T::ZERO);
             }
         }
         Ok(grad)

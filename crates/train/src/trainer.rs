@@ -207,8 +207,14 @@ impl<T: Real, M: Network<T>> Trainer<T, M> {
         let opts = &self.options.pass;
         let n_out = self.model.sizes().1;
         let (outputs, penalty, cache) = self.model.run(&x, batch.steps, batch.lanes, opts)?;
-        let (mut loss, d_out) =
-            Loss::new(self.options.loss).eval(&outputs, n_out, &batch.target, &batch.mask)?;
+        let (mut loss, d_out) = Loss::new(self.options.loss)
+            .eval(&outputs, n_out, &batch.target, &batch.mask)
+            .map_err(|e| match e {
+                TrainError::NotFinite(m) => {
+                    TrainError::NotFinite(format!("iteration {}: {m}", self.iteration + 1))
+                }
+                other => other,
+            })?;
         loss += penalty;
         let mut grad = self.model.gradient(&cache, &x, &d_out, opts)?;
         if self.options.weight_l2 != 0.0 {
@@ -262,9 +268,9 @@ impl<T: Real, M: Network<T>> Trainer<T, M> {
             let batch = self.task.batch(self.options.batch_size, 1, i);
             let x = Self::inputs(&batch);
             let n_out = self.model.sizes().1;
-            let (outputs, _, _) = self
-                .model
-                .run(&x, batch.steps, batch.lanes, &self.options.pass)?;
+            let (outputs, _, _) =
+                self.model
+                    .run(&x, batch.steps, batch.lanes, &self.options.pass)?;
             let (l, _) =
                 Loss::new(self.options.loss).eval(&outputs, n_out, &batch.target, &batch.mask)?;
             loss += l;
@@ -303,7 +309,7 @@ impl<T: Real, M: Network<T>> Trainer<T, M> {
         while self.iteration < self.options.iterations {
             let record = self.step()?;
             let every = self.options.validate_every;
-            let evaluation = if every > 0 && self.iteration % every == 0 {
+            let evaluation = if every > 0 && self.iteration.is_multiple_of(every) {
                 Some(self.evaluate(self.options.validation_batches)?)
             } else {
                 None

@@ -45,7 +45,12 @@ fn decision_making_n200_above_95_percent() {
         },
     );
     let e = t.evaluate(8).unwrap();
-    assert!(e.score.unwrap() > 0.95, "accuracy {:?} after {} iterations", e.score, t.iteration);
+    assert!(
+        e.score.unwrap() > 0.95,
+        "accuracy {:?} after {} iterations",
+        e.score,
+        t.iteration
+    );
 }
 
 #[test]

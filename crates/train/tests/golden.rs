@@ -10,7 +10,10 @@ use neuroxide_train::{
 use std::path::Path;
 
 fn get<'a>(arrays: &'a [NamedArray], name: &str) -> &'a NamedArray {
-    arrays.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("no {name}"))
+    arrays
+        .iter()
+        .find(|a| a.name == name)
+        .unwrap_or_else(|| panic!("no {name}"))
 }
 
 fn golden(
@@ -73,19 +76,31 @@ fn golden(
         .eval(&fwd.outputs, n_out, &target, &mask)
         .unwrap();
     let want = get(&arrays, "loss").data.to_f64()[0];
-    assert!((loss - want).abs() < 1e-12 * want.abs(), "{name}: loss {loss} vs {want}");
+    assert!(
+        (loss - want).abs() < 1e-12 * want.abs(),
+        "{name}: loss {loss} vs {want}"
+    );
     let grad = model.backward(&fwd, &x, &d_out, &opts).unwrap();
     for slot in &model.params.slots {
         let want = get(&arrays, &format!("grad.{}", slot.name)).data.to_f64();
         let got = &grad[slot.offset..slot.offset + slot.len];
-        let err: f64 = got.iter().zip(&want).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+        let err: f64 = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
         let norm: f64 = want.iter().map(|v| v * v).sum::<f64>().sqrt();
         assert!(
             err <= 1e-10 * norm.max(1e-300),
             "{name}: `{}` differs from PyTorch by {err:e} (norm {norm:e})",
             slot.name
         );
-        assert!(norm > 0.0, "{name}: `{}` has a zero golden gradient", slot.name);
+        assert!(
+            norm > 0.0,
+            "{name}: `{}` has a zero golden gradient",
+            slot.name
+        );
     }
 }
 
@@ -96,15 +111,33 @@ fn r_type_tanh_dense_matches_pytorch() {
 
 #[test]
 fn z_type_relu_masked_dale_matches_pytorch() {
-    golden("z_relu_mask_dale", NetworkType::Z, Transfer::Relu, None, None);
+    golden(
+        "z_relu_mask_dale",
+        NetworkType::Z,
+        Transfer::Relu,
+        None,
+        None,
+    );
 }
 
 #[test]
 fn normalised_low_rank_matches_pytorch() {
-    golden("r_tanh_low_rank_norm", NetworkType::R, Transfer::Tanh, Some((true, 2.5)), None);
+    golden(
+        "r_tanh_low_rank_norm",
+        NetworkType::R,
+        Transfer::Tanh,
+        Some((true, 2.5)),
+        None,
+    );
 }
 
 #[test]
 fn truncated_bptt_matches_pytorch_detach() {
-    golden("z_tanh_truncated4", NetworkType::Z, Transfer::Tanh, None, Some(4));
+    golden(
+        "z_tanh_truncated4",
+        NetworkType::Z,
+        Transfer::Tanh,
+        None,
+        Some(4),
+    );
 }

@@ -236,9 +236,10 @@ fn checkpointing_is_exact_and_truncation_cuts() {
         checkpoint_every: Some(c.steps),
         ..Default::default()
     });
-    for k in [1, 3, 4] {
+    for k in [None, Some(1), Some(3), Some(4)] {
+        // None: every state kept, no recomputation.
         let g = grad(PassOptions {
-            checkpoint_every: Some(k),
+            checkpoint_every: k,
             ..Default::default()
         });
         for (a, b) in full.iter().zip(&g) {
@@ -283,4 +284,32 @@ fn f32_gradients_agree_with_f64() {
         .sum::<f64>()
         .sqrt();
     assert!(diff / norm < 1e-4, "{}", diff / norm);
+}
+
+/// With checkpoints the forward pass keeps (T/K)·B·N state values, not T·B·N; past the
+/// store-everything limit the default is K = ⌈√T⌉.
+#[test]
+fn checkpointed_memory_grows_with_the_square_root_of_t() {
+    let mut s = base(8, NetworkType::R, Transfer::Tanh);
+    s.trainable.clear();
+    let model = RateModel::<f32>::new(s).unwrap();
+    let (lanes, n) = (4, 8);
+    let steps = neuroxide_train::model::STORE_ALL_LIMIT / (lanes * n) + 100;
+    let x = vec![0.1f32; steps * lanes * 2];
+    let fwd = model
+        .forward(&x, steps, lanes, None, &PassOptions::default())
+        .unwrap();
+    let k = (steps as f64).sqrt().ceil() as usize;
+    assert_eq!(fwd.kept_values(), steps.div_ceil(k) * lanes * n);
+    let small = model
+        .forward(
+            &x[..100 * lanes * 2],
+            100,
+            lanes,
+            None,
+            &PassOptions::default(),
+        )
+        .unwrap();
+    // Every state and drive, plus the checkpoint at step 0.
+    assert_eq!(small.kept_values(), (1 + 101 + 100) * lanes * n);
 }

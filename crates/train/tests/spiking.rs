@@ -18,8 +18,12 @@ fn surrogate_adjoint_matches_finite_differences_of_the_smooth_network() {
         *b = 0.3 * (i as f64).sin();
     }
     let (steps, lanes) = (8, 3);
-    let x: Vec<f64> = (0..steps * lanes * 2).map(|i| ((i as f64) * 0.7).sin()).collect();
-    let target: Vec<f64> = (0..steps * lanes * 2).map(|i| ((i as f64) * 1.3).cos()).collect();
+    let x: Vec<f64> = (0..steps * lanes * 2)
+        .map(|i| ((i as f64) * 0.7).sin())
+        .collect();
+    let target: Vec<f64> = (0..steps * lanes * 2)
+        .map(|i| ((i as f64) * 1.3).cos())
+        .collect();
     let mask = vec![1.0; target.len()];
     let loss = Loss::new(LossKind::Mse);
     let value = |n: &SpikingRnn<f64>| {
@@ -73,7 +77,10 @@ fn spiking_rnn_learns_go_no_go_well_above_chance() {
     let xs: Vec<f32> = x.x.iter().map(|&v| v as f32).collect();
     let (_, cache) = trainer.model.forward(&xs, x.steps, x.lanes).unwrap();
     let rate = SpikingRnn::mean_rate(&cache);
-    assert!(rate > 0.005 && rate < 0.9, "spike probability per step {rate}");
+    assert!(
+        rate > 0.005 && rate < 0.9,
+        "spike probability per step {rate}"
+    );
     assert!(
         after.score.unwrap() >= 0.9,
         "accuracy {:?} (before training {:?})",
