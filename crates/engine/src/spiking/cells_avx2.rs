@@ -67,7 +67,7 @@ pub(super) unsafe fn update_lif<T: Real>(
     bad: &mut Option<(usize, usize)>,
 ) {
     debug_assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<f32>());
-    debug_assert!(n % 8 == 0 && n <= c.v.len());
+    debug_assert!(n.is_multiple_of(8) && n <= c.v.len());
     let (m, [v_th, v_reset, v_min, i_e]) = lif.derived();
     let trace = params.trace.as_ref();
     // SAFETY (all `_mm256_set1_*`): AVX2 is present (caller contract).
@@ -208,7 +208,7 @@ unsafe fn cells<const KIND: u8, const EXACT: bool>(
     spikes: &mut [Vec<u32>],
     bad: &mut Option<(usize, usize)>,
 ) {
-    assert!(n % 8 == 0 && n <= s.v.len());
+    assert!(n.is_multiple_of(8) && n <= s.v.len());
     assert!(s.refractory.len() >= n && s.g_exc.len() >= n && s.g_inh.len() >= n);
     assert!(s.arrival_exc.len() >= n && s.arrival_inh.len() >= n);
     assert!(KIND != CURRENT_ALPHA || (s.x_exc.len() >= n && s.x_inh.len() >= n));

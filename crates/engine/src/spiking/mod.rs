@@ -15,7 +15,10 @@
 //! 2. **updates** each neuron and lane: the arrivals of slot `m mod S` (plus Poisson input drawn
 //!    for this neuron, lane and step) enter the synapses, the membrane advances one step with the
 //!    synaptic state and the external currents of the step ([`crate::neurons`]), then the
-//!    synapses decay. A spike at step `m` therefore acts on its targets at step `m + d`.
+//!    synapses decay. A spike at step `m` therefore acts on its targets at step `m + d`. The
+//!    update runs in `cells.rs`: an AVX2 kernel for LIF models in `f32` (8 cells per
+//!    instruction, bitwise equal to the reference loop) and the reference loop otherwise. Currents
+//!    from rate populations ([`crate::mixed`]) are added to the external currents of the step.
 //!
 //! Spikes of step `m` are collected per lane in ascending neuron order and replace those of step
 //! `m − 1` once all blocks are done.
