@@ -604,6 +604,8 @@ pub fn lower<T: Real>(
             if stimulus.random_phase {
                 phases.push((format!("{name}.phase"), lane_phases.clone()));
             }
+            let vector =
+                crate::stimulus::vector_shape(spec, name, &stimulus.shape, size, base_dir)?;
             let mut pattern = vec![T::ZERO; size * lanes];
             for (l, lane_spec) in lane_specs.iter().enumerate() {
                 let amplitude = lane_input(lane_spec).stimulus.unwrap().amplitude;
@@ -622,6 +624,7 @@ pub fn lower<T: Real>(
                                 - std::f64::consts::PI;
                             (-0.5 * (wrapped / width.radians()).powi(2)).exp()
                         }
+                        StimulusShape::Vector(_) => vector.as_ref().expect("a vector")[i],
                     };
                     pattern[i * lanes + l] = T::from_f64(amplitude * shape);
                 }
@@ -692,6 +695,11 @@ pub fn lower<T: Real>(
             },
             kind,
         });
+        if let Some(delay) = &input.random_delay {
+            let input = inputs.last_mut().expect("just pushed");
+            let delays = crate::stimulus::delay_input(input, spec, delay, lanes);
+            phases.push((format!("{name}.delay"), delays));
+        }
     }
 
     // Monitors; without any, the population mean rates at every step.

@@ -8,6 +8,7 @@ use crate::spec::*;
 use crate::units::Time;
 use std::path::Path;
 
+mod stimulus;
 mod stp;
 
 /// Validate `spec`; `base_dir` anchors relative file paths (absent: the working directory).
@@ -257,6 +258,7 @@ impl Validator<'_> {
         }
         for (name, input) in &spec.inputs {
             self.input(spec, name, input);
+            self.random_delay(spec, name, input);
         }
         for (i, monitor) in spec.monitors.iter().enumerate() {
             self.monitor(spec, i, monitor);
@@ -754,6 +756,12 @@ impl Validator<'_> {
                     sigma,
                     "a depth σ ≥ 0",
                 ),
+                StimulusShape::Vector(v) => {
+                    self.finite(at("stimulus.shape.vector.scale"), v.scale);
+                    if let Some(file) = &v.file {
+                        self.file(at("stimulus.shape.vector.file"), file);
+                    }
+                }
                 StimulusShape::Uniform | StimulusShape::Cos => {}
             }
         }
