@@ -46,9 +46,9 @@ pub enum InputKind<T: Real> {
     },
     /// Another input whose active range differs per lane (a random delay): lane `l` gets it on
     /// steps `[windows[l].0, windows[l].1)`, read at step `step − shifts[l]` (so a time series or
-    /// a sine starts where it would have without the delay).
+    /// a sine starts where it would have without the delay); see [`crate::stimulus`].
     Delayed {
-        inner: Box<InputKind<T>>,
+        inner: Box<Input<T>>,
         windows: Vec<(u64, u64)>,
         shifts: Vec<u64>,
     },
@@ -86,26 +86,13 @@ impl<T: Real> Input<T> {
     /// Add this input at `step` to the rows `[first_neuron, first_neuron + rows)` of a
     /// `[neuron][lane]` buffer `out` (which holds exactly those rows).
     pub fn add_rows(&self, step: u64, first_neuron: usize, out: &mut [T], lanes: usize) {
-        add_kind_rows(&self.kind, step, first_neuron, out, lanes)
-    }
-}
-
-/// [`Input::add_rows`] of one kind.
-fn add_kind_rows<T: Real>(
-    kind: &InputKind<T>,
-    step: u64,
-    first_neuron: usize,
-    out: &mut [T],
-    lanes: usize,
-) {
-    let rows = out.len() / lanes;
-    match kind {
-        InputKind::Delayed {
-            inner,
-            windows,
-            shifts,
-        } => {
-            crate::stimulus::add_delayed_rows(
+        let rows = out.len() / lanes;
+        match &self.kind {
+            InputKind::Delayed {
+                inner,
+                windows,
+                shifts,
+            } => crate::stimulus::add_delayed_rows(
                 inner,
                 windows,
                 shifts,
@@ -113,88 +100,87 @@ fn add_kind_rows<T: Real>(
                 first_neuron,
                 out,
                 lanes,
-                add_kind_rows,
-            );
-        }
-        InputKind::Constant(values) => {
-            for row in out.chunks_exact_mut(lanes) {
-                for (o, v) in row.iter_mut().zip(values) {
-                    *o += *v;
+            ),
+            InputKind::Constant(values) => {
+                for row in out.chunks_exact_mut(lanes) {
+                    for (o, v) in row.iter_mut().zip(values) {
+                        *o += *v;
+                    }
                 }
             }
-        }
-        InputKind::Noise {
-            mean,
-            std,
-            key,
-            lane_offset,
-        } => {
-            // Lane `l` is global lane `g = lane_offset + l`, which takes normal `g % 2` of
-            // the Philox block of lane pair `g / 2`.
-            let first_pair = lane_offset / 2;
-            let pairs = (lane_offset + lanes as u64).div_ceil(2) - first_pair;
-            for r in 0..rows {
-                let neuron = (first_neuron + r) as u32;
-                let row = &mut out[r * lanes..(r + 1) * lanes];
-                for pair in first_pair..first_pair + pairs {
-                    let (z0, z1) = normals_for(key, step, neuron, pair as u32);
-                    for (g, z) in [(2 * pair, z0), (2 * pair + 1, z1)] {
-                        if g >= *lane_offset && g < lane_offset + lanes as u64 {
-                            let l = (g - lane_offset) as usize;
-                            row[l] += mean[l] + std[l] * T::from_f64(z);
+            InputKind::Noise {
+                mean,
+                std,
+                key,
+                lane_offset,
+            } => {
+                // Lane `l` is global lane `g = lane_offset + l`, which takes normal `g % 2` of
+                // the Philox block of lane pair `g / 2`.
+                let first_pair = lane_offset / 2;
+                let pairs = (lane_offset + lanes as u64).div_ceil(2) - first_pair;
+                for r in 0..rows {
+                    let neuron = (first_neuron + r) as u32;
+                    let row = &mut out[r * lanes..(r + 1) * lanes];
+                    for pair in first_pair..first_pair + pairs {
+                        let (z0, z1) = normals_for(key, step, neuron, pair as u32);
+                        for (g, z) in [(2 * pair, z0), (2 * pair + 1, z1)] {
+                            if g >= *lane_offset && g < lane_offset + lanes as u64 {
+                                let l = (g - lane_offset) as usize;
+                                row[l] += mean[l] + std[l] * T::from_f64(z);
+                            }
                         }
                     }
                 }
             }
-        }
-        InputKind::Sine {
-            amplitude,
-            offset,
-            omega,
-            phase,
-        } => {
-            let sine = T::from_f64((omega * step as f64 + phase).sin());
-            for row in out.chunks_exact_mut(lanes) {
-                for l in 0..lanes {
-                    row[l] += offset[l] + amplitude[l] * sine;
+            InputKind::Sine {
+                amplitude,
+                offset,
+                omega,
+                phase,
+            } => {
+                let sine = T::from_f64((omega * step as f64 + phase).sin());
+                for row in out.chunks_exact_mut(lanes) {
+                    for l in 0..lanes {
+                        row[l] += offset[l] + amplitude[l] * sine;
+                    }
                 }
             }
-        }
-        InputKind::PerStep {
-            values,
-            first,
-            steps,
-        } => {
-            let Some(at) = step.checked_sub(*first).map(|s| s as usize) else {
-                return;
-            };
-            if at >= *steps {
-                return;
-            }
-            for row in out.chunks_exact_mut(lanes) {
-                for (l, o) in row.iter_mut().enumerate() {
-                    *o += values[l * steps + at];
+            InputKind::PerStep {
+                values,
+                first,
+                steps,
+            } => {
+                let Some(at) = step.checked_sub(*first).map(|s| s as usize) else {
+                    return;
+                };
+                if at >= *steps {
+                    return;
+                }
+                for row in out.chunks_exact_mut(lanes) {
+                    for (l, o) in row.iter_mut().enumerate() {
+                        *o += values[l * steps + at];
+                    }
                 }
             }
-        }
-        InputKind::Pattern(pattern) => {
-            let start = first_neuron * lanes;
-            for (o, p) in out.iter_mut().zip(&pattern[start..start + rows * lanes]) {
-                *o += *p;
+            InputKind::Pattern(pattern) => {
+                let start = first_neuron * lanes;
+                for (o, p) in out.iter_mut().zip(&pattern[start..start + rows * lanes]) {
+                    *o += *p;
+                }
             }
-        }
-        InputKind::Series {
-            values,
-            lanes_in_file,
-            steps,
-        } => {
-            let neurons = values.len() / (lanes_in_file * steps);
-            let step = step as usize;
-            for r in 0..rows {
-                let neuron = first_neuron + r;
-                for l in 0..lanes {
-                    let source = if *lanes_in_file == 1 { 0 } else { l };
-                    out[r * lanes + l] += values[(source * steps + step) * neurons + neuron];
+            InputKind::Series {
+                values,
+                lanes_in_file,
+                steps,
+            } => {
+                let neurons = values.len() / (lanes_in_file * steps);
+                let step = step as usize;
+                for r in 0..rows {
+                    let neuron = first_neuron + r;
+                    for l in 0..lanes {
+                        let source = if *lanes_in_file == 1 { 0 } else { l };
+                        out[r * lanes + l] += values[(source * steps + step) * neurons + neuron];
+                    }
                 }
             }
         }

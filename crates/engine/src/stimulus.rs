@@ -13,16 +13,14 @@ use crate::rng::{CounterRng, stream_id};
 use neuroxide_model::{NetworkSpec, RandomDelay};
 
 /// Add the rows of a delayed input: lane `l` only inside its window, at its own step.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn add_delayed_rows<T: Real>(
-    inner: &InputKind<T>,
+    inner: &Input<T>,
     windows: &[(u64, u64)],
     shifts: &[u64],
     step: u64,
     first_neuron: usize,
     out: &mut [T],
     lanes: usize,
-    add: fn(&InputKind<T>, u64, usize, &mut [T], usize),
 ) {
     let rows = out.len() / lanes;
     let mut scratch = vec![T::ZERO; out.len()];
@@ -38,7 +36,7 @@ pub(crate) fn add_delayed_rows<T: Real>(
             continue;
         }
         scratch.iter_mut().for_each(|x| *x = T::ZERO);
-        add(inner, step - shifts[l], first_neuron, &mut scratch, lanes);
+        inner.add_rows(step - shifts[l], first_neuron, &mut scratch, lanes);
         for m in l..lanes {
             if !done[m] && shifts[m] == shifts[l] && windows[m].0 <= step && step < windows[m].1 {
                 for r in 0..rows {
@@ -93,7 +91,14 @@ pub(crate) fn delay_input<T: Real>(
         .min()
         .unwrap_or(input.first_step);
     input.last_step = windows.iter().map(|w| w.1).max().unwrap_or(input.last_step);
-    let inner = std::mem::replace(&mut input.kind, InputKind::Constant(Vec::new()));
+    let kind = std::mem::replace(&mut input.kind, InputKind::Constant(Vec::new()));
+    let inner = Input {
+        name: input.name.clone(),
+        population: input.population,
+        first_step: 0,
+        last_step: u64::MAX,
+        kind,
+    };
     input.kind = InputKind::Delayed {
         inner: Box::new(inner),
         windows,
