@@ -97,6 +97,8 @@ pub struct Lowered<T: Real> {
     pub stp: Vec<crate::stp::RateStp<T>>,
     /// Decodings of recorded frames ([`crate::decode`]).
     pub decoders: Vec<crate::decode::Decoder>,
+    /// Rate noise of rate populations ([`crate::stimulus::RateNoise`]).
+    pub rate_noise: Vec<crate::stimulus::RateNoise<T>>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> SpecErrors {
@@ -856,6 +858,7 @@ pub fn lower<T: Real>(
         spiking,
         stp: rate_stp,
         decoders,
+        rate_noise: crate::stimulus::rate_noise(spec, &lane_specs),
     })
 }
 

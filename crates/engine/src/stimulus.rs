@@ -200,3 +200,59 @@ pub(crate) fn vector_shape(
     };
     Ok(Some(vector.iter().map(|x| x * v.scale).collect()))
 }
+
+/// NeuroFlame's rate noise of one rate population: before every step `r ← r + std · ξ`, ξ
+/// standard normal per neuron, lane and step (Philox, counter = step, neuron, lane pair, as for
+/// noise inputs; lane `l` reads global lane `lane_offset + l`).
+#[derive(Debug)]
+pub struct RateNoise<T: Real> {
+    /// Index among the rate populations.
+    pub population: usize,
+    std: Vec<T>,
+    key: crate::rng::Philox4x32,
+    lane_offset: u64,
+}
+
+impl<T: Real> RateNoise<T> {
+    /// Add the noise of `step` to the rates `[neuron][lane]`.
+    pub fn add(&self, rate: &mut [T], step: u64, lanes: usize) {
+        let first_pair = self.lane_offset / 2;
+        let pairs = (self.lane_offset + lanes as u64).div_ceil(2) - first_pair;
+        for (n, row) in rate.chunks_exact_mut(lanes).enumerate() {
+            for pair in first_pair..first_pair + pairs {
+                let (z0, z1) = crate::rng::normals_for(&self.key, step, n as u32, pair as u32);
+                for (g, z) in [(2 * pair, z0), (2 * pair + 1, z1)] {
+                    if g >= self.lane_offset && g < self.lane_offset + lanes as u64 {
+                        let l = (g - self.lane_offset) as usize;
+                        row[l] += self.std[l] * T::from_f64(z);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The rate noise of every rate population that has `rate_noise`.
+pub(crate) fn rate_noise<T: Real>(
+    spec: &NetworkSpec,
+    lane_specs: &[NetworkSpec],
+) -> Vec<RateNoise<T>> {
+    spec.populations
+        .iter()
+        .filter(|(_, p)| !p.model.is_spiking())
+        .enumerate()
+        .filter(|(_, (_, p))| p.rate_noise.is_some())
+        .map(|(index, (name, _))| RateNoise {
+            population: index,
+            std: lane_specs
+                .iter()
+                .map(|s| T::from_f64(s.populations[name].rate_noise.as_ref().expect("noise").std))
+                .collect(),
+            key: crate::rng::Philox4x32::new(
+                spec.seed,
+                stream_id(&format!("rate noise {name}"), 0),
+            ),
+            lane_offset: spec.lane_offset,
+        })
+        .collect()
+}

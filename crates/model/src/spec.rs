@@ -146,6 +146,17 @@ pub struct PopulationSpec {
     /// A spike trace per neuron (cnsproject's `NeuralPopulation` traces), recordable as `trace`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceSpec>,
+    /// Rate populations: Gaussian noise added to the rates before every step (NeuroFlame's
+    /// `RATE_NOISE`: `r ← r + std · ξ`, per neuron, lane and step, not scaled with dt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_noise: Option<RateNoiseSpec>,
+}
+
+/// NeuroFlame's rate noise; `std` is its `sqrt(VAR_RATE)/sqrt(K_0)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateNoiseSpec {
+    pub std: f64,
 }
 
 /// cnsproject's spike trace: every step `x ← x e^{−dt/τ_s}`, then on a spike `x ← x + scale`

@@ -191,6 +191,7 @@ impl Validator<'_> {
         }
         for (name, pop) in &spec.populations {
             let at = |key: &str| format!("populations.{name}.{key}");
+            self.rate_noise(name, pop);
             self.check(pop.size >= 1, at("size"), pop.size, "at least 1 neuron");
             self.finite(at("threshold"), pop.threshold);
             self.finite(at("gain"), pop.gain);

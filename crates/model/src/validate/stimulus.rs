@@ -59,3 +59,25 @@ impl Validator<'_> {
         }
     }
 }
+
+impl Validator<'_> {
+    pub(super) fn rate_noise(&mut self, name: &str, pop: &PopulationSpec) {
+        let Some(noise) = &pop.rate_noise else {
+            return;
+        };
+        let at = format!("populations.{name}.rate_noise");
+        if pop.model.is_spiking() {
+            self.push(SpecError::new(
+                at.clone(),
+                "`rate_noise` adds noise to the rates of rate populations; give a spiking \
+                 population a `noise` input instead",
+            ));
+        }
+        self.check(
+            noise.std.is_finite() && noise.std >= 0.0,
+            format!("{at}.std"),
+            noise.std,
+            "a standard deviation ≥ 0",
+        );
+    }
+}
