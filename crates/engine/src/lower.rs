@@ -230,6 +230,9 @@ fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     Some(l)
 }
 
+/// The vectors `m_k` (over post neurons) and `n_k` (over pre neurons) of a low-rank profile.
+pub(crate) type LowRankPair = (Vec<Vec<f64>>, Vec<Vec<f64>>);
+
 /// Low-rank vectors (m over post, n over pre) of a projection.
 pub(crate) fn low_rank_vectors(
     lr: &LowRankSpec,
@@ -238,7 +241,7 @@ pub(crate) fn low_rank_vectors(
     seed: u64,
     name: &str,
     base_dir: Option<&Path>,
-) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>), SpecErrors> {
+) -> Result<LowRankPair, SpecErrors> {
     let at = format!("projections.{name}.profile.low_rank.vectors");
     let rank = lr.rank;
     match &lr.vectors {

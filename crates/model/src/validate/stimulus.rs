@@ -19,7 +19,7 @@ impl Validator<'_> {
             ));
         }
         let ranged = delay.min.is_some() || delay.max.is_some();
-        if ranged == !delay.choices.is_empty() {
+        if ranged != delay.choices.is_empty() {
             self.push(SpecError::new(
                 format!("inputs.{name}.random_delay"),
                 "give `min` and `max` (uniform delays) or `choices` (a list), not both and not \
