@@ -44,6 +44,14 @@ pub enum InputKind<T: Real> {
         lanes_in_file: usize,
         steps: usize,
     },
+    /// Another input whose active range differs per lane (a random delay): lane `l` gets it on
+    /// steps `[windows[l].0, windows[l].1)`, read at step `step − shifts[l]` (so a time series or
+    /// a sine starts where it would have without the delay); see [`crate::stimulus`].
+    Delayed {
+        inner: Box<Input<T>>,
+        windows: Vec<(u64, u64)>,
+        shifts: Vec<u64>,
+    },
 }
 
 /// One lowered input.
@@ -80,6 +88,19 @@ impl<T: Real> Input<T> {
     pub fn add_rows(&self, step: u64, first_neuron: usize, out: &mut [T], lanes: usize) {
         let rows = out.len() / lanes;
         match &self.kind {
+            InputKind::Delayed {
+                inner,
+                windows,
+                shifts,
+            } => crate::stimulus::add_delayed_rows(
+                inner,
+                windows,
+                shifts,
+                step,
+                first_neuron,
+                out,
+                lanes,
+            ),
             InputKind::Constant(values) => {
                 for row in out.chunks_exact_mut(lanes) {
                     for (o, v) in row.iter_mut().zip(values) {

@@ -35,6 +35,7 @@ pub mod rng;
 pub mod siegert;
 pub mod simulation;
 pub mod spiking;
+pub mod stimulus;
 pub mod stp;
 pub mod theory;
 

@@ -106,6 +106,8 @@ pub struct Lowered<T: Real> {
     pub stp: Vec<crate::stp::RateStp<T>>,
     /// Decodings of recorded frames ([`crate::decode`]).
     pub decoders: Vec<crate::decode::Decoder>,
+    /// Rate noise of rate populations ([`crate::stimulus::RateNoise`]).
+    pub rate_noise: Vec<crate::stimulus::RateNoise<T>>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> SpecErrors {
@@ -237,6 +239,9 @@ fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     Some(l)
 }
 
+/// The vectors `m_k` (over post neurons) and `n_k` (over pre neurons) of a low-rank profile.
+pub(crate) type LowRankPair = (Vec<Vec<f64>>, Vec<Vec<f64>>);
+
 /// Low-rank vectors (m over post, n over pre) of a projection.
 pub(crate) fn low_rank_vectors(
     lr: &LowRankSpec,
@@ -245,7 +250,7 @@ pub(crate) fn low_rank_vectors(
     seed: u64,
     name: &str,
     base_dir: Option<&Path>,
-) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>), SpecErrors> {
+) -> Result<LowRankPair, SpecErrors> {
     let at = format!("projections.{name}.profile.low_rank.vectors");
     let rank = lr.rank;
     match &lr.vectors {
@@ -628,6 +633,8 @@ pub fn lower<T: Real>(
             if stimulus.random_phase {
                 phases.push((format!("{name}.phase"), lane_phases.clone()));
             }
+            let vector =
+                crate::stimulus::vector_shape(spec, name, &stimulus.shape, size, base_dir)?;
             let mut pattern = vec![T::ZERO; size * lanes];
             for (l, lane_spec) in lane_specs.iter().enumerate() {
                 let amplitude = lane_input(lane_spec).stimulus.unwrap().amplitude;
@@ -646,6 +653,7 @@ pub fn lower<T: Real>(
                                 - std::f64::consts::PI;
                             (-0.5 * (wrapped / width.radians()).powi(2)).exp()
                         }
+                        StimulusShape::Vector(_) => vector.as_ref().expect("a vector")[i],
                     };
                     pattern[i * lanes + l] = T::from_f64(amplitude * shape);
                 }
@@ -716,6 +724,11 @@ pub fn lower<T: Real>(
             },
             kind,
         });
+        if let Some(delay) = &input.random_delay {
+            let input = inputs.last_mut().expect("just pushed");
+            let delays = crate::stimulus::delay_input(input, spec, delay, lanes);
+            phases.push((format!("{name}.delay"), delays));
+        }
     }
 
     // Monitors; without any, the population mean rates at every step.
@@ -879,6 +892,7 @@ pub fn lower<T: Real>(
         plastic_rates,
         stp: rate_stp,
         decoders,
+        rate_noise: crate::stimulus::rate_noise(spec, &lane_specs),
     })
 }
 

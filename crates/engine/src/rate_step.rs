@@ -207,7 +207,11 @@ impl<T: Real> RateStep<T> {
         pool: &rayon::ThreadPool,
     ) -> Result<(), usize> {
         let lanes = net.lanes;
-        // 0. Short-term plasticity: `u`, `x` and `u x r` from the rates of the step's start.
+        // 0. Rate noise, then short-term plasticity: `u`, `x` and `u x r` from the rates of the
+        //    step's start.
+        for noise in &net.rate_noise {
+            noise.add(&mut net.populations[noise.population].rate, step, lanes);
+        }
         for stp in &mut net.stp {
             stp.update(&net.populations[stp.pre].rate);
         }

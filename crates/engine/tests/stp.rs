@@ -71,17 +71,15 @@ fn rate_stp_follows_neuroflame_equations() {
         let q = results.values("Q.rate");
         assert_eq!(u.len(), 2000);
         // NeuroFlame's update, with dt and τ in seconds and r in Hz; the rate of the step's start.
-        let (dt, tau_d, tau_f, big_u) = (1e-3, 0.2, 1.5, 0.05);
+        let (dt, tau_d, tau_f, big_u): (f64, f64, f64, f64) = (1e-3, 0.2, 1.5, 0.05);
         let (mut uu, mut xx) = (big_u, 1.0);
         let mut max_err: f64 = 0.0;
         for k in 0..u.len() {
             let rate = if k == 0 { 0.0 } else { r[k - 1] };
             let (x_new, u_new) = if exponential {
                 (
-                    1.0 + (xx - 1.0) * (-dt / tau_d as f64).exp() - dt * uu * xx * rate,
-                    big_u
-                        + (uu - big_u) * (-dt / tau_f as f64).exp()
-                        + dt * big_u * (1.0 - uu) * rate,
+                    1.0 + (xx - 1.0) * (-dt / tau_d).exp() - dt * uu * xx * rate,
+                    big_u + (uu - big_u) * (-dt / tau_f).exp() + dt * big_u * (1.0 - uu) * rate,
                 )
             } else {
                 (

@@ -148,6 +148,17 @@ pub struct PopulationSpec {
     /// A spike trace per neuron (cnsproject's `NeuralPopulation` traces), recordable as `trace`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceSpec>,
+    /// Rate populations: Gaussian noise added to the rates before every step (NeuroFlame's
+    /// `RATE_NOISE`: `r ← r + std · ξ`, per neuron, lane and step, not scaled with dt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_noise: Option<RateNoiseSpec>,
+}
+
+/// NeuroFlame's rate noise; `std` is its `sqrt(VAR_RATE)/sqrt(K_0)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateNoiseSpec {
+    pub std: f64,
 }
 
 /// cnsproject's spike trace: every step `x ← x e^{−dt/τ_s}`, then on a spike `x ← x + scale`
@@ -676,6 +687,26 @@ pub struct InputSpec {
     /// Offset, relative to the end of the transient; absent: to the end of the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Time>,
+    /// A random delay per lane, added to `start` and `stop` (NeuroFlame's `RANDOM_DELAY`,
+    /// `RANDOM_ITI`); recorded as `<input>.delay` (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_delay: Option<RandomDelay>,
+}
+
+/// A per-lane delay: uniform on `[min, max)` in whole steps, or one of `choices` (NeuroFlame's
+/// `DELAY_LIST`), drawn per lane from the seed. Inputs with the same `group` share the draws
+/// (a trial's later stimuli, shifted together); absent: the input's own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomDelay {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Time>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// `count` independent Poisson trains of rate `rate` onto each neuron, each spike acting with
@@ -797,6 +828,39 @@ pub enum StimulusShape {
     Cos,
     /// `exp(−½ (wrap(Δ)/width)²)`.
     Gaussian { width: Angle },
+    /// A vector over the neurons, not a ring shape (NeuroFlame's dual task: `I0 · σ · v` with
+    /// `v` a low-rank vector or an odour); `phase` is ignored.
+    Vector(VectorShape),
+}
+
+/// Where a vector stimulus comes from: one low-rank vector of a projection, or one row of a
+/// `.npy` file (vectors, neurons).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VectorShape {
+    /// A projection with a `low_rank` profile whose vector is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_rank: Option<String>,
+    /// Its `m` (over post neurons) or `n` (over pre neurons; the default) vectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<LowRankSide>,
+    /// A `.npy` file of shape (vectors, neurons) or (neurons,).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Which vector (0-based: `n_1` is 0).
+    #[serde(default)]
+    pub index: usize,
+    /// Multiplies the vector (NeuroFlame's `SIGMA0`).
+    #[serde(default = "one")]
+    pub scale: f64,
+}
+
+/// The two factors of a low-rank structure.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LowRankSide {
+    M,
+    N,
 }
 
 /// A recording of one variable of one population.

@@ -8,6 +8,7 @@ use crate::spec::*;
 use crate::units::Time;
 use std::path::Path;
 
+mod stimulus;
 mod stp;
 
 /// Validate `spec`; `base_dir` anchors relative file paths (absent: the working directory).
@@ -190,6 +191,7 @@ impl Validator<'_> {
         }
         for (name, pop) in &spec.populations {
             let at = |key: &str| format!("populations.{name}.{key}");
+            self.rate_noise(name, pop);
             self.check(pop.size >= 1, at("size"), pop.size, "at least 1 neuron");
             self.finite(at("threshold"), pop.threshold);
             self.finite(at("gain"), pop.gain);
@@ -257,6 +259,7 @@ impl Validator<'_> {
         }
         for (name, input) in &spec.inputs {
             self.input(spec, name, input);
+            self.random_delay(spec, name, input);
         }
         for (i, monitor) in spec.monitors.iter().enumerate() {
             self.monitor(spec, i, monitor);
@@ -777,6 +780,12 @@ impl Validator<'_> {
                     sigma,
                     "a depth σ ≥ 0",
                 ),
+                StimulusShape::Vector(v) => {
+                    self.finite(at("stimulus.shape.vector.scale"), v.scale);
+                    if let Some(file) = &v.file {
+                        self.file(at("stimulus.shape.vector.file"), file);
+                    }
+                }
                 StimulusShape::Uniform | StimulusShape::Cos => {}
             }
         }
