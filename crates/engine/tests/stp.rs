@@ -423,3 +423,41 @@ monitors:
     let message = wrong.set_state(&state).unwrap_err();
     assert!(message.contains("rate.E.rate"), "{message}");
 }
+
+/// Combinations refused since rate<->spiking couplings and long-term plasticity exist: STP or
+/// plasticity on a coupling between a rate and a spiking population, STP with plasticity.
+#[test]
+fn stp_and_plasticity_on_unsupported_projections_are_named() {
+    let mixed = "
+dt: 0.1 ms
+duration: 10 ms
+populations:
+  P: {size: 2, model: poisson, neuron: {rate: 10 Hz}}
+  R: {size: 2, model: rate, transfer: id, tau: 10 ms}
+projections:
+  PR: {pre: P, post: R, rule: all_to_all, weight: 0.1, EXTRA}
+";
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (
+            mixed.replace("EXTRA", "stp: {model: mato}"),
+            vec!["projections.PR.stp", "rate<->spiking"],
+        ),
+        (
+            mixed.replace("EXTRA", "plasticity: {rule: hebbian}"),
+            vec!["projections.PR.plasticity.rule", "hebbian", "rate<->spiking"],
+        ),
+        (
+            SPIKING_BASE.replace(
+                "stp: STP",
+                "stp: {model: mato}\n    plasticity: {rule: stdp, a_plus: 1, a_minus: 1, w_max: 20}",
+            ),
+            vec!["projections.PQ.stp", "`stp` or `plasticity`"],
+        ),
+    ];
+    for (yaml, parts) in cases {
+        let message = error_of(&yaml);
+        for part in parts {
+            assert!(message.contains(part), "`{part}` missing from: {message}");
+        }
+    }
+}
