@@ -2,8 +2,11 @@
 //! through its synaptic filter as `S/dt` (Hz), rates drive a spiking population as an input
 //! current `w r`; both act from the next step on and are bitwise identical for any thread count.
 
-use neuroxide::{ArrayData, BuildOptions, Results, simulate};
+use neuroxide::{BuildOptions, Results, simulate};
 use neuroxide_model::ModelFile;
+
+mod support;
+use support::{build_error, spikes};
 
 fn run_with(yaml: &str, threads: usize) -> Results {
     let spec = ModelFile::from_yaml(yaml, None, &[])
@@ -14,28 +17,6 @@ fn run_with(yaml: &str, threads: usize) -> Results {
         base_dir: None,
     };
     simulate(&spec, &options).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn build_error(yaml: &str) -> String {
-    let spec = match ModelFile::from_yaml(yaml, None, &[]) {
-        Ok(model) => model.spec,
-        Err(e) => return e.to_string(),
-    };
-    match simulate(&spec, &BuildOptions::default()) {
-        Ok(_) => panic!("accepted:\n{yaml}"),
-        Err(e) => e.to_string(),
-    }
-}
-
-/// Spike rows (lane, step, neuron) of a population.
-fn spikes(results: &Results, population: &str) -> Vec<[i64; 3]> {
-    let array = results
-        .get(&format!("{population}.spikes"))
-        .unwrap_or_else(|| panic!("no {population}.spikes"));
-    let ArrayData::I64(values) = &array.data else {
-        panic!("spikes are not int64")
-    };
-    values.chunks_exact(3).map(|r| [r[0], r[1], r[2]]).collect()
 }
 
 /// Values of `name` (lanes, frames, neurons) for one lane and neuron.

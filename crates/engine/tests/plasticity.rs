@@ -5,6 +5,9 @@
 use neuroxide::{ArrayData, BuildOptions, Results, simulate};
 use neuroxide_model::{ModelFile, NetworkSpec};
 
+mod support;
+use support::{build_error, spikes};
+
 fn load(yaml: &str) -> NetworkSpec {
     ModelFile::from_yaml(yaml, None, &[])
         .unwrap_or_else(|e| panic!("{e}"))
@@ -21,26 +24,6 @@ fn run_with(yaml: &str, threads: usize) -> Results {
 
 fn run(yaml: &str) -> Results {
     run_with(yaml, 2)
-}
-
-fn build_error(yaml: &str) -> String {
-    let spec = match ModelFile::from_yaml(yaml, None, &[]) {
-        Ok(model) => model.spec,
-        Err(e) => return e.to_string(),
-    };
-    match simulate(&spec, &BuildOptions::default()) {
-        Ok(_) => panic!("accepted:\n{yaml}"),
-        Err(e) => e.to_string(),
-    }
-}
-
-/// Spike rows (lane, step, neuron).
-fn spikes(results: &Results, population: &str) -> Vec<[i64; 3]> {
-    let array = results.get(&format!("{population}.spikes")).unwrap();
-    let ArrayData::I64(values) = &array.data else {
-        panic!("spikes are not int64")
-    };
-    values.chunks_exact(3).map(|r| [r[0], r[1], r[2]]).collect()
 }
 
 fn ints(results: &Results, name: &str) -> Vec<i64> {

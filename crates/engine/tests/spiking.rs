@@ -6,6 +6,9 @@ use neuroxide::siegert::lif_rate_white_noise;
 use neuroxide::{ArrayData, BuildOptions, Results, simulate};
 use neuroxide_model::{ModelFile, NetworkSpec};
 
+mod support;
+use support::{build_error, spikes};
+
 fn load(yaml: &str, overrides: &[&str]) -> NetworkSpec {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     ModelFile::from_yaml(yaml, None, &overrides)
@@ -23,31 +26,6 @@ fn run_with(yaml: &str, overrides: &[&str], threads: usize) -> Results {
 
 fn run(yaml: &str, overrides: &[&str]) -> Results {
     run_with(yaml, overrides, 2)
-}
-
-/// Build errors (validation or lowering) as one string.
-fn build_error(yaml: &str) -> String {
-    let spec = match ModelFile::from_yaml(yaml, None, &[]) {
-        Ok(model) => model.spec,
-        Err(e) => return e.to_string(),
-    };
-    match simulate(&spec, &BuildOptions::default()) {
-        Ok(_) => panic!("accepted:\n{yaml}"),
-        Err(e) => e.to_string(),
-    }
-}
-
-/// Spike rows (lane, step, neuron) of a population.
-fn spikes(results: &Results, population: &str) -> Vec<[i64; 3]> {
-    let array = results
-        .get(&format!("{population}.spikes"))
-        .unwrap_or_else(|| panic!("no {population}.spikes"));
-    assert_eq!(array.shape.len(), 2);
-    assert_eq!(array.shape[1], 3);
-    let ArrayData::I64(values) = &array.data else {
-        panic!("spikes are not int64")
-    };
-    values.chunks_exact(3).map(|r| [r[0], r[1], r[2]]).collect()
 }
 
 /// Spike steps of every (lane, neuron).

@@ -5,6 +5,9 @@ use neuroxide::{BuildOptions, Results, simulate};
 use neuroxide_model::ModelFile;
 use std::path::Path;
 
+mod support;
+use support::build_error as error_of;
+
 fn run_in(yaml: &str, dir: Option<&Path>) -> Results {
     let file = dir.map(|d| d.join("model.yaml"));
     let model = ModelFile::from_yaml(yaml, file.as_deref(), &[]).unwrap_or_else(|e| panic!("{e}"));
@@ -14,17 +17,6 @@ fn run_in(yaml: &str, dir: Option<&Path>) -> Results {
     };
     let spec = model.spec;
     simulate(&spec, &options).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn error_of(yaml: &str) -> String {
-    let spec = match ModelFile::from_yaml(yaml, None, &[]) {
-        Ok(model) => model.spec,
-        Err(e) => return e.to_string(),
-    };
-    match simulate(&spec, &BuildOptions::default()) {
-        Ok(_) => panic!("accepted:\n{yaml}"),
-        Err(e) => e.to_string(),
-    }
 }
 
 const DELAYS: &str = "

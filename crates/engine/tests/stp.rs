@@ -5,6 +5,9 @@
 use neuroxide::{BuildOptions, Results, simulate};
 use neuroxide_model::{ModelFile, NetworkSpec};
 
+mod support;
+use support::build_error as error_of;
+
 fn load(yaml: &str) -> NetworkSpec {
     ModelFile::from_yaml(yaml, None, &[])
         .unwrap_or_else(|e| panic!("{e}"))
@@ -17,17 +20,6 @@ fn run(yaml: &str) -> Results {
         base_dir: None,
     };
     simulate(&load(yaml), &options).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn error_of(yaml: &str) -> String {
-    let spec = match ModelFile::from_yaml(yaml, None, &[]) {
-        Ok(model) => model.spec,
-        Err(e) => return e.to_string(),
-    };
-    match simulate(&spec, &BuildOptions::default()) {
-        Ok(_) => panic!("accepted:\n{yaml}"),
-        Err(e) => e.to_string(),
-    }
 }
 
 /// A rate neuron P driven by a sine (rates 10–50 Hz) projecting with STP onto Q, which follows
