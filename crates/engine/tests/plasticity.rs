@@ -145,7 +145,7 @@ fn flat_stdp_window_is_a_box() {
     for (dt, dw) in window(&results) {
         let expected = if dt > 0.0 && dt <= 10.0 {
             0.02
-        } else if dt < 0.0 && dt >= -10.0 {
+        } else if (-10.0..0.0).contains(&dt) {
             -0.03
         } else {
             0.0

@@ -7,13 +7,16 @@
 use saphyr_parser::{Event, Parser};
 use std::collections::HashMap;
 
+/// A (line, column) position, 1-based.
+type Position = (usize, usize);
+
 /// Positions of the keys and values of one YAML document.
 #[derive(Clone, Debug, Default)]
 pub struct YamlIndex {
     /// key path → (line, column) of the key (1-based).
-    keys: HashMap<String, (usize, usize)>,
+    keys: HashMap<String, Position>,
     /// (path, start, end) of every value, as (line, column) pairs; end is exclusive.
-    values: Vec<(String, (usize, usize), (usize, usize))>,
+    values: Vec<(String, Position, Position)>,
 }
 
 enum Frame {
