@@ -61,7 +61,7 @@ impl Transfer {
     pub fn f<T: Real>(self, x: T) -> T {
         match self {
             Transfer::Relu => x.max(T::ZERO),
-            Transfer::Tanh => x.tanh(),
+            Transfer::Tanh => x.tanh_inline(),
             Transfer::Id => x,
         }
     }
