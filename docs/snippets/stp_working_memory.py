@@ -6,8 +6,9 @@ import neuroxide
 
 def report(results, label):
     error = (results["E.phase"][:, -1] - results["cue.phase"] + 180) % 360 - 180
-    print(f"{label}: t = {results.t[-1]:.2f} s, bump amplitude m1 {results['E.m1'][:, -1].mean():.2f}, "
-          f"phase error {np.abs(error).max():.1f} deg (largest of {len(error)} lanes), "
+    m1 = results["E.m1"][:, -1].mean()
+    phase = f"{np.abs(error).max():.1f} deg (largest of {len(error)} lanes)" if m1 > 1 else "none (no bump)"
+    print(f"{label}: t = {results.t[-1]:.2f} s, bump amplitude m1 {m1:.2f}, phase error {phase}, "
           f"u {results['E.stp_u_mean'][:, -1].mean():.2f}")
 
 report(neuroxide.load("examples/stp_working_memory.yaml").run(), "facilitation   ")
