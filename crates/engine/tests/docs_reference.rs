@@ -97,7 +97,11 @@ const CATEGORIES: &[(&str, &str, &str)] = &[
         "monitors.md",
         "Overlap sources",
     ),
-    ("projections.<name>.stp.model", "plasticity.md", "STP models"),
+    (
+        "projections.<name>.stp.model",
+        "plasticity.md",
+        "STP models",
+    ),
     (
         "projections.<name>.plasticity.rule",
         "plasticity.md",
