@@ -92,11 +92,37 @@ const CATEGORIES: &[(&str, &str, &str)] = &[
     ),
     ("monitors[].variable", "monitors.md", "Variables"),
     ("monitors[].neurons", "monitors.md", "Neuron selection"),
+    (
+        "monitors[].decode.overlap[]",
+        "monitors.md",
+        "Overlap sources",
+    ),
+    (
+        "projections.<name>.stp.model",
+        "plasticity.md",
+        "STP models",
+    ),
+    (
+        "projections.<name>.plasticity.rule",
+        "plasticity.md",
+        "Learning rules",
+    ),
+    (
+        "projections.<name>.plasticity.weight_dependence",
+        "plasticity.md",
+        "Weight dependence",
+    ),
+    ("inputs.<name>.encoder.kind", "inputs.md", "Encoders"),
+    (
+        "inputs.<name>.stimulus.shape.vector.side",
+        "inputs.md",
+        "Low-rank sides",
+    ),
 ];
 
 /// The fields of `inputs.<name>` that are not input kinds; every other field is a kind and needs
 /// its own `## `inputs.<name>.<kind>`` section on inputs.md.
-const INPUT_NON_KINDS: &[&str] = &["target", "start", "stop"];
+const INPUT_NON_KINDS: &[&str] = &["target", "start", "stop", "random_delay"];
 
 /// Struct values the fixture does not instantiate, and why (their fields are still checked for
 /// documentation; only their defaults go unchecked).
@@ -111,7 +137,7 @@ const FIXTURE: &str = r#"{
   "dt": "0.1 ms",
   "duration": "10 ms",
   "populations": {
-    "E": {"size": 20, "initial": {"rate": {"gaussian": {"mean": 0.0, "std": 1.0}},
+    "E": {"size": 20, "rate_noise": {"std": 0.1}, "initial": {"rate": {"gaussian": {"mean": 0.0, "std": 1.0}},
                                   "current": {"gaussian": {"mean": 0.0, "std": 1.0}}}},
     "S": {"size": 4, "model": "lif_psc_exp", "neuron": {}, "synapse": {}, "trace": {},
           "initial": {"v": {"gaussian": {"mean": -70.0, "std": 1.0}}, "w": {"uniform": {"low": 0.0, "high": 1.0}},
@@ -128,7 +154,11 @@ const FIXTURE: &str = r#"{
     "lr": {"pre": "E", "post": "E", "rule": "all_to_all",
            "profile": {"low_rank": {"rank": 1, "vectors": {"gaussian": {}}}}, "weight": 1.0},
     "in": {"pre": "S", "post": "T", "rule": {"fixed_in_degree": {"k": 2}}, "weight": 1.0},
-    "out": {"pre": "X", "post": "S", "rule": {"fixed_out_degree": {"k": 2}}, "weight": 1.0}
+    "out": {"pre": "X", "post": "S", "rule": {"fixed_out_degree": {"k": 2}}, "weight": 1.0},
+    "stp": {"pre": "E", "post": "E", "rule": "one_to_one", "weight": 1.0, "stp": {}},
+    "ltp": {"pre": "S", "post": "T", "rule": "all_to_all", "weight": 1.0,
+            "plasticity": {"rule": "rstdp", "a_plus": 1.0, "a_minus": 1.0, "w_max": 2.0,
+                           "reward": {"schedule": [{"start": "0 ms", "stop": "1 ms", "value": 1.0}]}}}
   },
   "inputs": {
     "b": {"target": "E", "balanced": {"k": 10, "m0": 1.0, "j0": 1.0}},
@@ -138,9 +168,12 @@ const FIXTURE: &str = r#"{
     "p": {"target": "S", "poisson": {"rate": "10 Hz", "weight": 1.0}},
     "s": {"target": "S", "sine": {"amplitude": 1.0, "frequency": "5 Hz"}},
     "t": {"target": "S", "two_way_step": {"amplitude": 1.0, "on": "1 ms", "off": "2 ms"}},
-    "r": {"target": "T", "random_step": {"amplitude": 1.0, "width": "1 ms", "pulses": 2}}
+    "r": {"target": "T", "random_step": {"amplitude": 1.0, "width": "1 ms", "pulses": 2}},
+    "v": {"target": "E", "stimulus": {"amplitude": 1.0, "shape": {"vector": {"low_rank": "lr"}}},
+          "random_delay": {"min": "0 ms", "max": "1 ms"}},
+    "e": {"target": "X", "encoder": {"kind": "poisson", "patterns": [[1.0, 2.0, 3.0, 4.0]], "window": "1 ms"}}
   },
-  "monitors": [{"population": "E", "variable": "rate"}]
+  "monitors": [{"population": "E", "variable": "rate", "decode": {}}]
 }"#;
 
 // --- the schema, from the loader's own errors ----------------------------------------------
