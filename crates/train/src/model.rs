@@ -65,6 +65,20 @@ impl Transfer {
             Transfer::Id => x,
         }
     }
+    /// `out[i] = f(x[i])`, with the match outside the loop.
+    pub fn apply<T: Real>(self, x: &[T], out: &mut [T]) {
+        match self {
+            Transfer::Relu => out
+                .iter_mut()
+                .zip(x)
+                .for_each(|(o, &v)| *o = v.max(T::ZERO)),
+            Transfer::Tanh => out
+                .iter_mut()
+                .zip(x)
+                .for_each(|(o, &v)| *o = v.tanh_inline()),
+            Transfer::Id => out.copy_from_slice(x),
+        }
+    }
     /// f'(x) given x and y = f(x).
     #[inline]
     pub fn df<T: Real>(self, x: T, y: T) -> T {
@@ -615,15 +629,17 @@ impl<T: Real> RateModel<T> {
                 T::ONE,
             );
         }
-        for b in 0..lanes {
-            let row = b * n..(b + 1) * n;
-            for ((hn, (&hv, &d)), &eta) in h_next[row.clone()]
-                .iter_mut()
-                .zip(h[row.clone()].iter().zip(&drive[row]))
-                .zip(&e.eta)
-            {
-                let target = if z_type { d } else { f.f(d) };
-                *hn = hv + eta * (target - hv);
+        // The target f(drive) (R-type) or the drive (Z-type) first, in a loop of its own with
+        // the transfer function fixed, so that it vectorises; then the Euler update.
+        let h_next = &mut h_next[..lanes * n];
+        if z_type {
+            h_next.copy_from_slice(&drive[..lanes * n]);
+        } else {
+            f.apply(&drive[..lanes * n], h_next);
+        }
+        for (hn_row, h_row) in h_next.chunks_exact_mut(n).zip(h.chunks_exact(n)) {
+            for ((hn, &hv), &eta) in hn_row.iter_mut().zip(h_row).zip(&e.eta) {
+                *hn = hv + eta * (*hn - hv);
             }
         }
         if let Some(y) = y {
