@@ -18,8 +18,8 @@
 //! ```
 
 pub mod connectivity;
-pub mod encoders;
 pub mod decode;
+pub mod encoders;
 pub mod input;
 pub mod lower;
 pub mod mixed;
