@@ -154,10 +154,10 @@ def test_neurosimtools_rate_model_equals_its_euler_update():
     assert last.shape == (3, 10) and plain.hidden_state_history is None
     again = plain(np.ones((3, 10)), Nt=5, initial_state="keep")
     assert again.shape == (3, 5, 10) and not np.allclose(again[:, 0], last)
-    with pytest.raises(NotImplementedError, match="training"):
+    with pytest.raises(NotImplementedError, match="fit"):
         plain.parameters()
-    with pytest.raises(NotImplementedError, match="Z"):
-        neurosimtools.RateModel(10, Network_Type="Z")
+    with pytest.raises(ValueError, match="Network_Type"):
+        neurosimtools.RateModel(10, Network_Type="Q")
 
 
 def test_neurosimtools_spiking_model_equals_its_euler_update():
