@@ -89,3 +89,40 @@ def test_fit_with_adam_learns_a_small_task_and_its_forward_agrees():
         model.fit(x, target, loss="hinge", epochs=1)
     with pytest.raises(ValueError, match="target"):
         model.fit(x, target[:, :3], epochs=1)
+
+
+def test_rectipy_fit_ridge_recovers_a_readout_of_the_outputs():
+    from neuroxide.compat import rectipy
+
+    rng = np.random.default_rng(4)
+    n, dt, steps = 5, 1e-3, 3000
+    J = 40 * rng.normal(0, 1, (n, n))
+    np.fill_diagonal(J, 0)
+    t = np.arange(steps) * dt
+    inputs = np.tile((120 + 200 * np.sin(2 * np.pi * 2 * t))[:, None], (1, n))
+    inputs = inputs + rng.normal(0, 20, (1, n))
+
+    def network():
+        net = rectipy.Network(dt)
+        net.add_diffeq_node("n", "neuron_model_templates.spiking_neurons.lif.lif", weights=J,
+                            source_var="s", target_var="s_in", input_var="I_ext",
+                            output_var="s", spike_var="spike", reset_var="v", op="lif_op",
+                            node_vars={"tau": 10.0}, spike_threshold=10.0, spike_reset=-10.0)
+        return net
+
+    x = network().run(inputs, sampling_steps=10, verbose=False).to_numpy("out")
+    assert x.shape == (300, n) and np.linalg.matrix_rank(x) == n
+    w_true = rng.normal(0, 1, (n, 3))
+    with pytest.warns(UserWarning, match="readout node"):
+        obs = network().fit_ridge(inputs, x @ w_true, sampling_steps=10, alpha=1e-12,
+                                  verbose=False)
+    np.testing.assert_allclose(obs.to_numpy("w_out"), w_true.T, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(obs.to_numpy("y"), x @ w_true, atol=1e-8)
+    # Per-step targets are averaged over the sampling windows; α shrinks as (XᵀX + αI)⁻¹XᵀY.
+    per_step = np.repeat(x @ w_true, 10, axis=0)
+    obs = network().fit_ridge(inputs, per_step, sampling_steps=10, alpha=1.0, verbose=False,
+                              add_readout_node=False)
+    expected = np.linalg.solve(x.T @ x + np.eye(n), x.T @ (x @ w_true))
+    np.testing.assert_allclose(obs.to_numpy("w_out"), expected.T, rtol=1e-10)
+    with pytest.raises(ValueError, match="targets"):
+        network().fit_ridge(inputs, per_step[:7], verbose=False, add_readout_node=False)
