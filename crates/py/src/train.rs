@@ -18,6 +18,8 @@ fn flat(a: &PyReadonlyArrayDyn<'_, f64>, _what: &str) -> PyResult<Vec<f64>> {
 }
 
 type Params = Vec<(String, Vec<f64>)>;
+/// Outputs, final state, losses, parameters.
+type Fitted = (Vec<f64>, Vec<f64>, Vec<f64>, Params);
 
 /// Build the model from its arrays, run `epochs` gradient steps on the whole batch (none: a
 /// forward pass only), and return (outputs after training `T × B × N_out`, final state `B × N`,
@@ -47,7 +49,7 @@ pub fn rate_model_fit(
     lr: f64,
     epochs: usize,
     trainable: Vec<String>,
-) -> PyResult<(Vec<f64>, Vec<f64>, Vec<f64>, Params)> {
+) -> PyResult<Fitted> {
     let n = bias.as_array().len();
     let layer = |a: &Option<PyReadonlyArrayDyn<'_, f64>>, what: &str| -> PyResult<Layer> {
         Ok(match a {
