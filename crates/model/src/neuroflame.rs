@@ -13,7 +13,8 @@
 //!   Bernoulli in-degree `K_b` (`K·frac_b` with `FRAC_K`) and `J/√K_b` scaling, or all-to-all
 //!   `J/N_b` (`J/√N_b` for `…dense` profiles); profiles from `PROBA_TYPE`/`KAPPA`/`PHASE`;
 //! - short-term plasticity (`IF_STP`) on the flagged blocks as `stp: {model, U, tau_rec, tau_fac}`
-//!   with weight `GAIN·J_STP` for E→E and `GAIN·J_STP·W_STP` for the others;
+//!   with weight `GAIN·J_STP` for E→E and `GAIN·J_STP·W_STP` for the others (2024's `markram`,
+//!   with u⁺ = u + U(1 − u) and u decaying to 0, is neither neuroxide rule: unsupported);
 //! - the feed-forward drive `Ja0·M0·√K_0` (balanced inputs; `BUMP_SWITCH` as a weak drive until
 //!   the first stimulus), its noise per step (`√VAR_FF·M0²·√K_0`, `M0` with `LIVE_FF_UPDATE`),
 //!   and the `odr`/`gauss` stimuli of `TASK` onto population 0 (and 1 with `STIM_EI`);
