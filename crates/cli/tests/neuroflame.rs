@@ -176,10 +176,10 @@ fn config_bal_ring_without_stp_imports_and_runs() {
     assert_eq!(get(&arrays(&dir), "E.rate").shape, vec![1, 3, 800]);
 }
 
-/// Short-term plasticity: runs once the STP projection schema (`stp: {model, U, tau_rec,
-/// tau_fac}`) is merged; enable with `cargo test -p neuroxide-cli --test neuroflame -- --ignored`.
+/// Short-term plasticity: NeuroFlame 2024's `markram` (u⁺ = u + U(1 − u), u decaying to 0) is
+/// neither of neuroxide's rules, so the default (2024) reading refuses it naming STP_TYPE; read as
+/// HEAD's it imports as `markram` and runs, and STP changes the rates.
 #[test]
-#[ignore = "needs projection `stp` (short-term plasticity branch)"]
 fn config_bal_ring_with_stp_imports_and_runs() {
     let dir = scratch("ring-stp");
     let out = dir.to_string_lossy().into_owned();
@@ -198,6 +198,57 @@ fn config_bal_ring_with_stp_imports_and_runs() {
         "--out",
         &out,
     ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("STP_TYPE")
+            && err.contains("2024")
+            && err.contains("--neuroflame-version head"),
+        "{err}"
+    );
+    let small = [
+        "--nf-set",
+        "DURATION=0.3",
+        "--nf-set",
+        "T_STEADY=0.1",
+        "--nf-set",
+        "N_NEURON=1000",
+        "--neuroflame-version",
+        "head",
+    ];
+    let (code, model, err) =
+        neuroxide(&[&["convert", "--from-neuroflame", &config], &small[..]].concat());
     assert_eq!(code, 0, "{err}");
-    assert_eq!(get(&arrays(&dir), "E.rate").shape, vec![1, 3, 800]);
+    assert!(model.contains("markram"), "{model}");
+    let (code, _, err) = neuroxide(
+        &[
+            &["run", "--from-neuroflame", &config, "--out", &out],
+            &small[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let with_stp = get(&arrays(&dir), "E.rate").clone();
+    assert_eq!(with_stp.shape, vec![1, 3, 800]);
+    let plain_dir = scratch("ring-stp-off");
+    let plain_out = plain_dir.to_string_lossy().into_owned();
+    let args = [
+        &[
+            "run",
+            "--from-neuroflame",
+            &config,
+            "--nf-set",
+            "IF_STP=0",
+            "--out",
+            &plain_out,
+        ],
+        &small[..],
+    ]
+    .concat();
+    let (code, _, err) = neuroxide(&args);
+    assert_eq!(code, 0, "{err}");
+    let without = get(&arrays(&plain_dir), "E.rate").clone();
+    assert_ne!(
+        format!("{:?}", with_stp.data),
+        format!("{:?}", without.data)
+    );
 }

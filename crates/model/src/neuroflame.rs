@@ -13,7 +13,8 @@
 //!   Bernoulli in-degree `K_b` (`K·frac_b` with `FRAC_K`) and `J/√K_b` scaling, or all-to-all
 //!   `J/N_b` (`J/√N_b` for `…dense` profiles); profiles from `PROBA_TYPE`/`KAPPA`/`PHASE`;
 //! - short-term plasticity (`IF_STP`) on the flagged blocks as `stp: {model, U, tau_rec, tau_fac}`
-//!   with weight `GAIN·J_STP` for E→E and `GAIN·J_STP·W_STP` for the others;
+//!   with weight `GAIN·J_STP` for E→E and `GAIN·J_STP·W_STP` for the others (2024's `markram`,
+//!   with u⁺ = u + U(1 − u) and u decaying to 0, is neither neuroxide rule: unsupported);
 //! - the feed-forward drive `Ja0·M0·√K_0` (balanced inputs; `BUMP_SWITCH` as a weak drive until
 //!   the first stimulus), its noise per step (`√VAR_FF·M0²·√K_0`, `M0` with `LIVE_FF_UPDATE`),
 //!   and the `odr`/`gauss` stimuli of `TASK` onto population 0 (and 1 with `STIM_EI`);
@@ -580,6 +581,9 @@ impl Translator<'_> {
                 "use TASK: odr, odr_rand, a `gauss` task or None (--nf-set TASK=odr)".to_string()
             }
             "PROBA_TYPE" => "use another profile".to_string(),
+            "STP_TYPE" => "use STP_TYPE: markram_exp (--nf-set STP_TYPE=markram_exp), read the \
+                           config as HEAD's (--neuroflame-version head), or set IF_STP: 0"
+                .to_string(),
             _ => format!("set {key}: 0 (--nf-set {key}=0)"),
         };
         if self.options.allow_unsupported {
@@ -874,6 +878,15 @@ impl Translator<'_> {
                     "got `{stp_type}`, expected markram, markram_exp or mato (NeuroFlame 2024's \
                      `hansel` returns u·x without the rate, a bug)"
                 ),
+            );
+        }
+        if if_stp && stp_type == "markram" && self.options.version == Version::V2024 {
+            // 2024's markram: u⁺ = u + U(1 − u) drives x and the output, and u decays to 0, not to
+            // U; neuroxide's `markram` is HEAD's, with `allow_unsupported` it stands in for it.
+            self.unsupported(
+                "STP_TYPE",
+                "NeuroFlame 2024's `markram` STP (u⁺ = u + U(1 − u) in x's update and the output \
+                 u⁺·x·r, u decaying to 0; neuroxide's `markram` is HEAD's, u relaxing to U)",
             );
         }
         let stp_param = |t: &mut Self, key: &str| -> Vec<f64> {
@@ -1200,6 +1213,38 @@ mod tests {
             json!({"model": "markram_exp", "U": 0.03, "tau_rec": "0.2 s", "tau_fac": "1 s"})
         );
         assert!(t.model["projections"]["IE"].get("stp").is_none());
+    }
+
+    #[test]
+    fn the_2024_markram_stp_is_refused_unless_allowed_and_heads_is_kept() {
+        let text = "N_NEURON: 100\nK: 20\nIF_NMDA: 0\nTASK: None\nIF_STP: 1\nSTP_TYPE: markram\n";
+        let err = translate(text, None, None, &[], &options())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("STP_TYPE") && err.contains("2024") && err.contains("markram_exp"),
+            "{err}"
+        );
+        let allow = Options {
+            allow_unsupported: true,
+            ..Options::default()
+        };
+        let t = translate(text, None, None, &[], &allow).unwrap();
+        assert!(t.warnings.iter().any(|w| w.starts_with("STP_TYPE")));
+        assert_eq!(
+            t.model["projections"]["EE"]["stp"]["model"],
+            json!("markram")
+        );
+        let head = Options {
+            version: Version::Head,
+            ..Options::default()
+        };
+        let t = translate(text, None, None, &[], &head).unwrap();
+        assert!(!t.warnings.iter().any(|w| w.starts_with("STP_TYPE")));
+        assert_eq!(
+            t.model["projections"]["EE"]["stp"]["model"],
+            json!("markram")
+        );
     }
 
     #[test]

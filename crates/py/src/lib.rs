@@ -25,6 +25,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod train;
+
 pyo3::create_exception!(
     neuroxide,
     ModelError,
@@ -500,5 +502,6 @@ fn _neuroxide(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ModelError", m.py().get_type::<ModelError>())?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(neuroflame_translate, m)?)?;
+    m.add_function(wrap_pyfunction!(train::rate_model_fit, m)?)?;
     Ok(())
 }

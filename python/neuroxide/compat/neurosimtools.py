@@ -5,13 +5,17 @@
   network runs as one EIF population (forward Euler, no refractory period, voltage floor
   ``Vlb``) with NeuroSimTools' filtered synapses ``Y ← Y + (dt/τ)(−Y + S)``, the recurrent
   matrix as explicit couplings and ``x0 + J_x x`` as a per-step input.
-- :class:`RateModel` (R-type): ``forward(x, Nt, initial_state, return_time_series,
-  store_hidden_history)``: ``r ← r + η(−r + f(J r + b + J_x x))`` as a rate network stepped by
-  forward Euler with ``dt/τ = η``; the readout ``J_out r + b_out`` is applied to the states.
+- :class:`RateModel`: ``forward(x, Nt, initial_state, return_time_series,
+  store_hidden_history)``. R-type ``r ← r + η(−r + f(J r + b + J_x x))`` runs as a rate network
+  stepped by forward Euler with ``dt/τ = η``; Z-type ``z ← z + η(−z + J f(z) + b + J_x x)`` runs
+  through the training crate's model (``rate_history`` holds f(z); ``hidden_state`` the final z).
+  The readout ``J_out r + b_out`` is applied to the rates. ``fit(x, target, mask, loss,
+  optimizer, lr, epochs)`` replaces the user's PyTorch loop: full-batch BPTT steps on
+  (batch, time, features) data, updating ``J``, ``Jx``, ``Jout``, ``bias``, ``bout`` in place.
 
 Not available yet (``NotImplementedError``): the LIF and callable neuron models (neuroxide's
-LIF models fix their own synapses), Z-type rate models, ``Conv2dRateModel``, and training
-(gradients come from neuroxide's training crate, not merged yet). Inputs and outputs are NumPy
+LIF models fix their own synapses), ``Conv2dRateModel``, and ``parameters()`` for a torch
+optimiser (use ``fit``). Inputs and outputs are NumPy
 arrays (torch tensors are accepted as inputs); time is in ms as in NeuroSimTools' examples.
 """
 
@@ -21,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import Network
+from .. import Network, _neuroxide
 from ._files import Files, numpy, spike_counts
 
 EIF_DEFAULTS = {"taum": 10.0, "EL": -72.0, "Vth": 0.0, "Vre": -72.0, "VT": -55.0, "DT": 1.0,
@@ -168,7 +172,7 @@ class SpikingModel:
 
     def parameters(self):
         raise NotImplementedError(
-            "training SpikingModel: gradients come from neuroxide's training crate (not merged yet)"
+            "training SpikingModel from Python: train a spiking RNN with `neuroxide train` (model.kind: spiking)"
         )
 
 
@@ -181,8 +185,8 @@ class RateModel:
                  rho_output: float = 1, bias_recurrent: bool = True, bias_output: bool = True,
                  Network_Type: str = "R", seed: int = 0):
         rng = np.random.default_rng(seed)
-        if Network_Type != "R":
-            raise NotImplementedError("RateModel(Network_Type='Z'): only R-type models run on the engine")
+        if Network_Type not in ("R", "Z"):
+            raise ValueError(f"Network_Type: got {Network_Type!r}, expected 'R' or 'Z'")
         if isinstance(recurrent, (int, np.integer)):
             n = int(recurrent)
             self.J = rng.normal(0, rho_recurrent / np.sqrt(n), (n, n))
@@ -218,6 +222,8 @@ class RateModel:
         if np.any(self.eta <= 0) or np.any(self.eta > 1):
             raise ValueError("eta: expected values in (0, 1]")
         self.Network_Type = Network_Type
+        self._trained_biases = [name for name, on in (("bias", bias_recurrent),
+                                                      ("bias_out", bias_output)) if on]
         self.seed = seed
         self.hidden_state = None
         self.hidden_state_history = None
@@ -247,6 +253,14 @@ class RateModel:
             r0 = np.zeros((batch, n))
         else:
             r0 = np.broadcast_to(numpy(initial_state), (batch, n))
+        if self.Network_Type == "Z":
+            x3 = np.broadcast_to(x if x.ndim == 3 else x[:, None], (batch, Nt, x.shape[-1]))
+            history, z = self._train_call(x3, r0, readout=False)
+            self.hidden_state = z
+            self.rate = history[:, -1].copy()
+            self.rate_history = history
+            self.hidden_state_history = history if store_hidden_history else None
+            return self._output(history if return_time_series else history[:, -1])
         files = Files()
         # Contiguous neurons with the same η share a population (τ = dt/η).
         edges = [0] + [i for i in range(1, n) if self.eta[i] != self.eta[i - 1]] + [n]
@@ -287,9 +301,73 @@ class RateModel:
 
     __call__ = forward
 
+    def _train_call(self, x, r0, readout=True, epochs=0, target=None, mask=None, loss="mse",
+                    optimizer="adam", lr=1e-3, trainable=None):
+        """One call of the training crate: outputs (B, T, ·) after training and the final state."""
+        batch, steps = x.shape[0], x.shape[1]
+
+        def arr(a):
+            return None if a is None else np.ascontiguousarray(a, dtype=np.float64)
+
+        def time_major(a):
+            return None if a is None else arr(np.transpose(a, (1, 0, 2))).ravel()
+
+        if not epochs:
+            trainable = []
+        elif trainable is None:
+            trainable = ["recurrent"] + [k for k, v in (("readin", self.Jx),
+                                                        ("readout", self.Jout)) if v is not None]
+            trainable += [b for b in self._trained_biases if b == "bias" or self.Jout is not None]
+        out, final, losses, params = _neuroxide.rate_model_fit(
+            arr(self.J), arr(self.Jx), arr(self.Jout) if readout else None, arr(self.bias),
+            arr(self.bout) if readout else None, arr(self.eta), self.f, self.Network_Type == "Z",
+            time_major(x), steps, batch, arr(np.broadcast_to(r0, (batch, self.N_recurrent))).ravel(),
+            time_major(target), time_major(mask), loss, optimizer, float(lr), int(epochs),
+            list(trainable))
+        n_out = len(out) // (steps * batch)
+        outputs = np.asarray(out).reshape(steps, batch, n_out).transpose(1, 0, 2)
+        final = np.asarray(final).reshape(batch, self.N_recurrent)
+        if epochs:
+            return outputs, final, np.asarray(losses), dict(params)
+        return outputs, final
+
+    def fit(self, x: Any, target: Any, mask: Any = None, loss: str = "mse",
+            optimizer: str = "adam", lr: float = 1e-3, epochs: int = 100,
+            initial_state: Any = "zero", trainable: Any = None) -> np.ndarray:
+        """Train by backpropagation through time: ``epochs`` full-batch steps of ``optimizer``
+        (``'adam'`` or ``'sgd'``) on inputs ``x`` (B, Nt, Nx) against ``target`` (B, Nt, N_out)
+        (``mask`` of the same shape weighs the entries; ``loss``: ``'mse'`` (mean over the
+        masked entries), ``'bce'``, ``'cross_entropy'``, ``'angular'``). Trains ``J``, ``Jx``,
+        ``Jout`` and the biases in place (``trainable``: a list of ``'recurrent'``, ``'readin'``,
+        ``'readout'``, ``'bias'``, ``'bias_out'``, ``'eta'``); returns the loss before each step.
+        """
+        x, target = numpy(x), numpy(target)
+        if x.ndim != 3:
+            raise ValueError(f"x: expected (B, Nt, Nx), got shape {x.shape}")
+        if target.ndim != 3 or target.shape[:2] != x.shape[:2]:
+            raise ValueError(f"target: expected (B, Nt, N_out) with x's (B, Nt), got {target.shape}")
+        if mask is not None:
+            mask = np.broadcast_to(numpy(mask), target.shape)
+        r0 = (np.zeros((x.shape[0], self.N_recurrent)) if isinstance(initial_state, str)
+              else numpy(initial_state))
+        _, _, losses, params = self._train_call(x, r0, True, epochs, target, mask, loss,
+                                                optimizer, lr, trainable)
+        n = self.N_recurrent
+        self.J = np.asarray(params["recurrent"]).reshape(n, n)
+        if self.Jx is not None:
+            self.Jx = np.asarray(params["readin"]).reshape(self.Jx.shape)
+        if self.Jout is not None:
+            self.Jout = np.asarray(params["readout"]).reshape(self.Jout.shape)
+        self.bias = np.asarray(params["bias"])
+        if "bias_out" in params:
+            self.bout = np.asarray(params["bias_out"])
+        self.eta = np.asarray(params["eta"])
+        return losses
+
     def parameters(self):
         raise NotImplementedError(
-            "training RateModel: gradients come from neuroxide's training crate (not merged yet)"
+            "RateModel.parameters(): neuroxide has no torch tensors to optimise; train with "
+            "RateModel.fit(x, target, ...) (backpropagation through time in neuroxide)"
         )
 
 

@@ -25,8 +25,7 @@ step in which ``v`` crosses the threshold (RectiPy: at the start of the next one
 reset then; node outputs are the state after the step (RectiPy returns the state before it).
 Not available (``NotImplementedError``): rate templates (leaky integrators), QIF with spike
 frequency adaptation, the Izhikevich templates (``ik``), function nodes, delays and filters on
-edges, and ``fit_bptt``/``fit_ridge``/``fit_rls`` (training comes from neuroxide's training
-crate, not merged yet).
+edges, the readout node of ``fit_ridge``, and ``fit_bptt``/``fit_rls``.
 """
 
 from __future__ import annotations
@@ -305,11 +304,38 @@ class Network:
         return Observer(self.dt, ends, data)
 
     def fit_bptt(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("fit_bptt: training comes from neuroxide's training crate "
-                                  "(not merged yet)")
+        raise NotImplementedError("fit_bptt: surrogate-gradient training of spiking nodes is not "
+                                  "in neuroxide's RectiPy layer yet (fit_ridge is)")
 
-    def fit_ridge(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("fit_ridge: not available yet")
+    def fit_ridge(self, inputs: Any, targets: Any, sampling_steps: int = 100, alpha: float = 1e-4,
+                  verbose: bool = True, add_readout_node: bool = True, **kwargs: Any) -> Observer:
+        """RectiPy's closed-form readout: runs the network on ``inputs``, stacks the (window-
+        averaged) outputs into X (samples × N) and solves ``W = (XᵀX + αI)⁻¹ XᵀY`` (no bias, as
+        RectiPy). ``targets``: one row per sample, or per step (then averaged over the same
+        windows). The observer gets ``"y"`` (X W) and ``"w_out"`` (Wᵀ, C × N, the readout edge's
+        weights). The readout node is not added (neuroxide's RectiPy layer has no rate nodes
+        yet): a warning says so when ``add_readout_node`` is true."""
+        obs = self.run(inputs, sampling_steps=sampling_steps, verbose=verbose, **kwargs)
+        x = obs.to_numpy("out")
+        y = numpy(targets)
+        if y.ndim == 1:
+            y = y[:, None]
+        cutoff = kwargs.get("cutoff", 0)
+        if y.shape[0] != x.shape[0]:
+            kept = y[cutoff:][: x.shape[0] * sampling_steps]
+            if kept.shape[0] != x.shape[0] * sampling_steps:
+                raise ValueError(f"targets: expected {x.shape[0]} rows (samples) or one per input "
+                                 f"step, got shape {y.shape}")
+            y = kept.reshape(x.shape[0], sampling_steps, -1).mean(axis=1)
+        w = np.linalg.solve(x.T @ x + alpha * np.eye(x.shape[1]), x.T @ y)
+        obs._data["y"] = x @ w
+        obs._data["w_out"] = w.T
+        if add_readout_node:
+            import warnings
+
+            warnings.warn("fit_ridge: the readout node is not added (no rate nodes in neuroxide's "
+                          "RectiPy layer); apply obs.to_numpy('w_out') to the outputs", stacklevel=2)
+        return obs
 
     def fit_rls(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("fit_rls: not available yet")
