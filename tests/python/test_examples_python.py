@@ -28,7 +28,7 @@ def numbers(pattern, text):
 def test_every_example_is_tested():
     assert {p.stem for p in EXAMPLES} == {
         "neuroflame_single_trial", "neuroflame_drive_sweep", "neurosimtools_ei_eif",
-        "rectipy_qif", "cnsproject_ei_populations"}
+        "rectipy_qif", "cnsproject_ei_populations", "neurosimtools_rate_training"}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -45,5 +45,9 @@ def test_example_runs_and_shows_its_result(path):
     elif path.stem == "rectipy_qif":
         before, during = numbers(r"before the step ([\d.]+), during it ([\d.]+)", out)
         assert during > 2 * before
+    elif path.stem == "neurosimtools_rate_training":
+        first, last = numbers(r"loss ([\d.]+) -> ([\d.]+)", out)
+        (accuracy,) = numbers(r"held-out accuracy ([\d.]+)", out)
+        assert last < 0.5 * first and accuracy > 0.75  # chance is 0.5
     elif path.stem == "cnsproject_ei_populations":
         assert len(numbers(r"(\d+) spikes", out)) == 2
