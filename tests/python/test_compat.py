@@ -21,23 +21,6 @@ DATA = ROOT / "tests" / "data" / "neuroflame"
 SMALL_2POP = {"N_NEURON": 1000, "K": 100, "DURATION": 0.2, "T_STEADY": 0.1}
 
 
-def _stp_available():
-    spec = {"dt": "1 ms", "duration": "2 ms", "populations": {"E": {"size": 2, "tau": "10 ms"}},
-            "projections": {"EE": {"pre": "E", "post": "E", "rule": "all_to_all", "weight": 1.0,
-                                   "stp": {"model": "markram", "U": 0.1, "tau_rec": "200 ms",
-                                           "tau_fac": "1 s"}}}}
-    try:
-        neuroxide.Network(spec)
-        return True
-    except ValueError:
-        return False
-
-
-# Tests of NeuroFlame's STP keys: they run by themselves once projection `stp` validates (the
-# short-term plasticity branch).
-needs_stp = pytest.mark.skipif(not _stp_available(), reason="needs projection `stp` (STP branch)")
-
-
 # --- NeuroFlame ---------------------------------------------------------------------------------
 
 
@@ -110,7 +93,6 @@ def test_neuroflame_bal_ring_without_stp_runs():
     assert rates.shape == (1, 4, 800)
 
 
-@needs_stp
 def test_neuroflame_bal_ring_with_stp_runs():
     small = dict(N_NEURON=1000, DURATION=0.3, T_STEADY=0.1)
     # NeuroFlame 2024's `markram` (u decaying to 0, u⁺ = u + U(1 − u)) is neither neuroxide rule.

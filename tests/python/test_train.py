@@ -91,7 +91,9 @@ def test_fit_with_adam_learns_a_small_task_and_its_forward_agrees():
         model.fit(x, target[:, :3], epochs=1)
 
 
-def test_rectipy_fit_ridge_recovers_a_readout_of_the_outputs():
+def lif_readout_case():
+    """A small recurrent LIF network (RectiPy's template) under a slow sine drive: its input
+    array, a factory of fresh networks, and the random generator that made them."""
     from neuroxide.compat import rectipy
 
     rng = np.random.default_rng(4)
@@ -110,6 +112,12 @@ def test_rectipy_fit_ridge_recovers_a_readout_of_the_outputs():
                             node_vars={"tau": 10.0}, spike_threshold=10.0, spike_reset=-10.0)
         return net
 
+    return inputs, network, rng
+
+
+def test_rectipy_fit_ridge_recovers_a_readout_of_the_outputs():
+    inputs, network, rng = lif_readout_case()
+    n = 5
     x = network().run(inputs, sampling_steps=10, verbose=False).to_numpy("out")
     assert x.shape == (300, n) and np.linalg.matrix_rank(x) == n
     w_true = rng.normal(0, 1, (n, 3))
@@ -126,3 +134,32 @@ def test_rectipy_fit_ridge_recovers_a_readout_of_the_outputs():
     np.testing.assert_allclose(obs.to_numpy("w_out"), expected.T, rtol=1e-10)
     with pytest.raises(ValueError, match="targets"):
         network().fit_ridge(inputs, per_step[:7], verbose=False, add_readout_node=False)
+
+
+def test_rectipy_fit_rls_converges_to_the_ridge_solution():
+    inputs, network, rng = lif_readout_case()
+    x = network().run(inputs, sampling_steps=10, verbose=False).to_numpy("out")
+    w_true = rng.normal(0, 1, (x.shape[1], 3))
+    y = x @ w_true
+    # Without forgetting, RLS from P = αI ends exactly at the ridge solution of penalty 1/α.
+    with pytest.warns(UserWarning, match="readout node"):
+        obs = network().fit_rls(inputs, y, sampling_steps=10, alpha=10.0, verbose=False)
+    ridge = np.linalg.solve(x.T @ x + 0.1 * np.eye(x.shape[1]), x.T @ y)
+    np.testing.assert_allclose(obs.to_numpy("w_out"), ridge.T, rtol=1e-6, atol=1e-9)
+    # Each prediction is made before its own update: the first is 0, the loss falls to ~0.
+    loss = obs.to_numpy("loss")
+    np.testing.assert_allclose(obs.to_numpy("y")[0], 0.0)
+    assert loss[0] == pytest.approx(np.sum(y[0] ** 2)) and loss[-20:].max() < 1e-3 * loss.max()
+    # A NumPy reference of the recursion, with forgetting and sparse updates.
+    obs = network().fit_rls(inputs, y, update_steps=3, sampling_steps=10, alpha=2.0, beta=0.99,
+                            verbose=False, add_readout_node=False)
+    w, p = np.zeros((x.shape[1], 3)), 2.0 * np.eye(x.shape[1])
+    for i, (xi, yi) in enumerate(zip(x, y)):
+        if i % 3 == 0:
+            k = p @ xi / (0.99 + xi @ p @ xi)
+            w = w + np.outer(k, yi - xi @ w)
+            p = (p - np.outer(k, xi @ p)) / 0.99
+    np.testing.assert_allclose(obs.to_numpy("w_out"), w.T, rtol=1e-8, atol=1e-10)
+    for bad in [dict(update_steps=0), dict(alpha=0.0), dict(beta=1.5)]:
+        with pytest.raises(ValueError):
+            network().fit_rls(inputs, y, sampling_steps=10, verbose=False, **bad)

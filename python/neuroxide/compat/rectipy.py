@@ -25,7 +25,7 @@ step in which ``v`` crosses the threshold (RectiPy: at the start of the next one
 reset then; node outputs are the state after the step (RectiPy returns the state before it).
 Not available (``NotImplementedError``): rate templates (leaky integrators), QIF with spike
 frequency adaptation, the Izhikevich templates (``ik``), function nodes, delays and filters on
-edges, the readout node of ``fit_ridge``, and ``fit_bptt``/``fit_rls``.
+edges, the readout node of ``fit_ridge``/``fit_rls``, and ``fit_bptt``.
 """
 
 from __future__ import annotations
@@ -307,14 +307,11 @@ class Network:
         raise NotImplementedError("fit_bptt: surrogate-gradient training of spiking nodes is not "
                                   "in neuroxide's RectiPy layer yet (fit_ridge is)")
 
-    def fit_ridge(self, inputs: Any, targets: Any, sampling_steps: int = 100, alpha: float = 1e-4,
-                  verbose: bool = True, add_readout_node: bool = True, **kwargs: Any) -> Observer:
-        """RectiPy's closed-form readout: runs the network on ``inputs``, stacks the (window-
-        averaged) outputs into X (samples × N) and solves ``W = (XᵀX + αI)⁻¹ XᵀY`` (no bias, as
-        RectiPy). ``targets``: one row per sample, or per step (then averaged over the same
-        windows). The observer gets ``"y"`` (X W) and ``"w_out"`` (Wᵀ, C × N, the readout edge's
-        weights). The readout node is not added (neuroxide's RectiPy layer has no rate nodes
-        yet): a warning says so when ``add_readout_node`` is true."""
+    def _readout_data(self, inputs: Any, targets: Any, sampling_steps: int, verbose: bool,
+                      kwargs: dict) -> tuple[Observer, np.ndarray, np.ndarray]:
+        """Run on ``inputs``; return the observer, the window-averaged outputs X (samples × N)
+        and the targets Y aligned with them (one row per sample, or per step averaged over the
+        same windows)."""
         obs = self.run(inputs, sampling_steps=sampling_steps, verbose=verbose, **kwargs)
         x = obs.to_numpy("out")
         y = numpy(targets)
@@ -327,15 +324,60 @@ class Network:
                 raise ValueError(f"targets: expected {x.shape[0]} rows (samples) or one per input "
                                  f"step, got shape {y.shape}")
             y = kept.reshape(x.shape[0], sampling_steps, -1).mean(axis=1)
-        w = np.linalg.solve(x.T @ x + alpha * np.eye(x.shape[1]), x.T @ y)
-        obs._data["y"] = x @ w
-        obs._data["w_out"] = w.T
+        return obs, x, y
+
+    @staticmethod
+    def _warn_no_readout_node(method: str, add_readout_node: bool) -> None:
         if add_readout_node:
             import warnings
 
-            warnings.warn("fit_ridge: the readout node is not added (no rate nodes in neuroxide's "
-                          "RectiPy layer); apply obs.to_numpy('w_out') to the outputs", stacklevel=2)
+            warnings.warn(f"{method}: the readout node is not added (no rate nodes in neuroxide's "
+                          "RectiPy layer); apply obs.to_numpy('w_out') to the outputs", stacklevel=3)
+
+    def fit_ridge(self, inputs: Any, targets: Any, sampling_steps: int = 100, alpha: float = 1e-4,
+                  verbose: bool = True, add_readout_node: bool = True, **kwargs: Any) -> Observer:
+        """RectiPy's closed-form readout: runs the network on ``inputs``, stacks the (window-
+        averaged) outputs into X (samples × N) and solves ``W = (XᵀX + αI)⁻¹ XᵀY`` (no bias, as
+        RectiPy). ``targets``: one row per sample, or per step (then averaged over the same
+        windows). The observer gets ``"y"`` (X W) and ``"w_out"`` (Wᵀ, C × N, the readout edge's
+        weights). The readout node is not added (neuroxide's RectiPy layer has no rate nodes
+        yet): a warning says so when ``add_readout_node`` is true."""
+        obs, x, y = self._readout_data(inputs, targets, sampling_steps, verbose, kwargs)
+        w = np.linalg.solve(x.T @ x + alpha * np.eye(x.shape[1]), x.T @ y)
+        obs._data["y"] = x @ w
+        obs._data["w_out"] = w.T
+        self._warn_no_readout_node("fit_ridge", add_readout_node)
         return obs
 
-    def fit_rls(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("fit_rls: not available yet")
+    def fit_rls(self, inputs: Any, targets: Any, update_steps: int = 1, sampling_steps: int = 100,
+                alpha: float = 1.0, beta: float = 1.0, verbose: bool = True,
+                add_readout_node: bool = True, **kwargs: Any) -> Observer:
+        """RectiPy's recursive least squares on the readout (its ``RLS(beta, alpha)``): from
+        ``W = 0`` and ``P = α I``, at every ``update_steps``-th sample x with target y,
+        ``k = P x / (β + xᵀ P x)``, ``W ← W + k (y − Wᵀ x)ᵀ``, ``P ← (P − k xᵀ P) / β`` (β the
+        forgetting factor, 1: none). With β = 1 the final W is the ridge solution of penalty
+        1/α over the updated samples. Samples and targets are aligned as in :meth:`fit_ridge`.
+        The observer gets ``"y"`` (each sample's prediction before its update), ``"loss"``
+        (‖y − ŷ‖² per sample) and ``"w_out"`` (Wᵀ, C × N)."""
+        if update_steps < 1:
+            raise ValueError(f"update_steps: got {update_steps}, expected an integer ≥ 1")
+        if not (alpha > 0 and 0 < beta <= 1):
+            raise ValueError(f"alpha, beta: got {alpha}, {beta}, expected alpha > 0 and "
+                             "0 < beta ≤ 1")
+        obs, x, y = self._readout_data(inputs, targets, sampling_steps, verbose, kwargs)
+        n, c = x.shape[1], y.shape[1]
+        w, p = np.zeros((n, c)), alpha * np.eye(n)
+        predictions, losses = np.empty_like(y), np.empty(x.shape[0])
+        for i, (xi, yi) in enumerate(zip(x, y)):
+            predictions[i] = xi @ w
+            losses[i] = np.sum((yi - predictions[i]) ** 2)
+            if i % update_steps == 0:
+                px = p @ xi
+                k = px / (beta + xi @ px)
+                w += np.outer(k, yi - predictions[i])
+                p = (p - np.outer(k, px)) / beta
+        obs._data["y"] = predictions
+        obs._data["loss"] = losses
+        obs._data["w_out"] = w.T
+        self._warn_no_readout_node("fit_rls", add_readout_node)
+        return obs
