@@ -54,45 +54,16 @@ pub(crate) fn add_column_sums<T: Real>(out: &mut [T], data: &[T], cols: usize) {
 }
 
 /// Solve `A X = B` for symmetric positive-definite `A` (`n × n`) and `B` (`n × m`), both
-/// row-major f64, by Cholesky factorisation. `None` when `A` is not positive definite.
+/// row-major f64, by faer's Cholesky (LLᵀ) factorisation. `None` when `A` is not positive
+/// definite.
 pub fn solve_spd(a: &[f64], n: usize, b: &[f64], m: usize) -> Option<Vec<f64>> {
-    let mut l = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let mut s = a[i * n + j];
-            for k in 0..j {
-                s -= l[i * n + k] * l[j * n + k];
-            }
-            if i == j {
-                if s <= 0.0 || !s.is_finite() {
-                    return None;
-                }
-                l[i * n + i] = s.sqrt();
-            } else {
-                l[i * n + j] = s / l[j * n + j];
-            }
-        }
-    }
-    let mut x = b.to_vec();
-    for c in 0..m {
-        // L y = b
-        for i in 0..n {
-            let mut s = x[i * m + c];
-            for k in 0..i {
-                s -= l[i * n + k] * x[k * m + c];
-            }
-            x[i * m + c] = s / l[i * n + i];
-        }
-        // Lᵀ x = y
-        for i in (0..n).rev() {
-            let mut s = x[i * m + c];
-            for k in i + 1..n {
-                s -= l[k * n + i] * x[k * m + c];
-            }
-            x[i * m + c] = s / l[i * n + i];
-        }
-    }
-    Some(x)
+    use faer::linalg::solvers::Solve;
+    let a = faer::MatRef::from_row_major_slice(a, n, n);
+    let llt = a.llt(faer::Side::Lower).ok()?;
+    let mut x = faer::Mat::from_fn(n, m, |i, j| b[i * m + j]);
+    llt.solve_in_place(x.as_mut());
+    let out: Vec<f64> = (0..n * m).map(|k| x[(k / m, k % m)]).collect();
+    out.iter().all(|v| v.is_finite()).then_some(out)
 }
 
 #[cfg(test)]
