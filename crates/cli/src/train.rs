@@ -26,6 +26,9 @@ pub struct TrainArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Worker threads (default: every core; the results do not depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 pub fn train(args: &TrainArgs) -> Result<ExitCode> {
@@ -252,11 +255,12 @@ fn run_with<T: Real, M: Export<T>>(
         Err(e) => return fail(e),
     };
     let optimizer = setup.optimizer(model.params().values.len());
-    let mut trainer =
-        match Trainer::new(model, setup.task.clone(), optimizer, setup.options.clone()) {
-            Ok(t) => t,
-            Err(e) => return fail(e),
-        };
+    let mut options = setup.options.clone();
+    options.pass.threads = args.threads.unwrap_or(0);
+    let mut trainer = match Trainer::new(model, setup.task.clone(), optimizer, options) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     let checkpoint = out.join("checkpoint.npz");
     if args.resume {
         let arrays = neuroxide_io::read_npz(&checkpoint)

@@ -123,6 +123,37 @@ fn a_resumed_run_ends_where_the_uninterrupted_one_does() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// The batch is split into blocks of 16 lanes whatever the thread count, so the trained
+/// parameters are the same bits on 1 and 3 threads (batch 40: three blocks).
+#[test]
+fn trained_parameters_do_not_depend_on_the_thread_count() {
+    let d = dir("threads");
+    let file = write(
+        &d,
+        "small.yaml",
+        &SMALL
+            .replace("batch_size: 8", "batch_size: 40")
+            .replace("iterations: 40", "iterations: 6"),
+    );
+    let mut results = Vec::new();
+    for threads in ["1", "3"] {
+        let out = d.join(format!("t{threads}"));
+        let (code, _, stderr) = neuroxide(&[
+            "train",
+            &file,
+            "--out",
+            out.to_str().unwrap(),
+            "--threads",
+            threads,
+            "-q",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        results.push(params(&out));
+    }
+    assert_eq!(results[0], results[1]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 fn error_of(name: &str, text: &str) -> String {
     let d = dir(name);
     let file = write(&d, "bad.yaml", text);

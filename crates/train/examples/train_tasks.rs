@@ -1,7 +1,7 @@
 //! Full-size training runs of the built-in tasks, with their held-out result.
 //!
 //! `cargo run --release -p neuroxide-train --example train_tasks -- TASK [N] [STEPS] [ITERATIONS]
-//! [LR] [ETA] [BATCH] [NOISE]` prints the held-out loss and score every 25 iterations, then the
+//! [LR] [ETA] [BATCH] [NOISE] [THREADS]` (0: every core) prints the held-out loss and score every 25 iterations, then the
 //! final ones. Without arguments it runs the decision-making task at the peer benchmark's size
 //! (N = 200, 200 steps, batch 64, Adam 1e-3) and reports the seconds per iteration.
 
@@ -22,6 +22,7 @@ fn main() {
     let eta: f64 = arg(5, "0.1").parse().unwrap();
     let batch: usize = arg(6, "64").parse().unwrap();
     let noise: f64 = arg(7, "0.5").parse().unwrap();
+    let threads: usize = arg(8, "0").parse().unwrap();
     let mut task = Task::new(kind, steps, 1);
     task.noise = noise;
     let mut spec = RateModelSpec::new(n, task.inputs(), task.outputs());
@@ -47,7 +48,7 @@ fn main() {
     }
     let model = RateModel::<f32>::new(spec).unwrap();
     let opt = Optimizer::adam(lr, model.params.values.len());
-    let options = TrainerOptions {
+    let mut options = TrainerOptions {
         batch_size: batch,
         iterations,
         loss: task.default_loss(),
@@ -55,6 +56,7 @@ fn main() {
         validation_batches: 2,
         ..Default::default()
     };
+    options.pass.threads = threads;
     let mut trainer = Trainer::new(model, task, opt, options).unwrap();
     let start = std::time::Instant::now();
     let mut first = None;

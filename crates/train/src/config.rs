@@ -507,6 +507,7 @@ fn build(file: &TrainFile, base: &Path) -> Result<Built, TrainError> {
             checkpoint_every: t.recompute_every,
             truncate: t.truncate,
             rate_l2: t.rate_l2,
+            threads: 0,
         },
         validate_every: t.validate_every,
         validation_batches: t.validation_batches,

@@ -22,10 +22,12 @@
 //! ```
 
 pub mod config;
+pub mod kernels;
 pub mod linalg;
 pub mod loss;
 pub mod model;
 pub mod optim;
+mod packed;
 pub mod params;
 pub mod readout;
 pub mod spiking;
