@@ -209,4 +209,52 @@ fn bad_training_files_give_clear_errors() {
         .replace("rho_recurrent: 1.2", "rho_recurrent: 40.0");
     let e = error_of("nan", &nan);
     assert!(e.contains("not finite") || e.contains("diverged"), "{e}");
+
+    let e = error_of(
+        "method",
+        &SMALL.replace("  save_every: 20", "  save_every: 20\n  method: lasso"),
+    );
+    assert!(
+        e.contains("bad.yaml:") && e.contains("`train.method`") && e.contains("bptt, ridge or rls"),
+        "{e}"
+    );
+    let e = error_of(
+        "alpha",
+        &SMALL.replace("  save_every: 20", "  save_every: 20\n  alpha: 0.1"),
+    );
+    assert!(
+        e.contains("`train.alpha`") && e.contains("method bptt"),
+        "{e}"
+    );
+}
+
+/// `train.method: ridge` fits the readout of the random network in closed form: the held-out
+/// accuracy is far above chance, and the outputs are written as for BPTT.
+#[test]
+fn ridge_method_fits_the_readout() {
+    let d = dir("ridge");
+    let file = write(
+        &d,
+        "ridge.yaml",
+        &SMALL
+            .replace("iterations: 40", "iterations: 6")
+            .replace("  save_every: 20", "  method: ridge\n  alpha: 1.0e-4"),
+    );
+    let out = d.join("out");
+    let (code, stdout, stderr) = neuroxide(&["train", &file, "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("fitted the readout by ridge on 6 batches"),
+        "{stdout}"
+    );
+    let json = std::fs::read_to_string(out.join("train.json")).unwrap();
+    let score: f64 = json
+        .lines()
+        .find(|l| l.contains("held_out_score"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|v| v.trim().trim_end_matches(',').parse().unwrap())
+        .unwrap();
+    assert!(score > 0.8, "{json}");
+    assert!(out.join("model.yaml").exists() && out.join("params.npz").exists());
+    std::fs::remove_dir_all(&d).unwrap();
 }

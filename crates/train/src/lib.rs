@@ -22,6 +22,7 @@
 //! ```
 
 pub mod config;
+pub mod fit;
 pub mod kernels;
 pub mod linalg;
 pub mod loss;

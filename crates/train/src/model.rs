@@ -312,6 +312,14 @@ struct BlockGrad<T> {
     d_eta: Vec<T>,
 }
 
+/// The blocks (first lane, lanes) of a batch of `lanes` trials; one (empty) block for none.
+fn lane_blocks(lanes: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..lanes.div_ceil(LANE_BLOCK).max(1)).map(move |i| {
+        let first = i * LANE_BLOCK;
+        (first, LANE_BLOCK.min(lanes - first.min(lanes)))
+    })
+}
+
 /// `v` resized to `len` (contents unspecified), reusing its allocation.
 fn sized<T: Real>(mut v: Vec<T>, len: usize) -> Vec<T> {
     v.resize(len, T::ZERO);
@@ -763,15 +771,8 @@ impl<T: Real> RateModel<T> {
                 .max(1)
         };
         let mut spares = spare.map(|f| f.blocks).unwrap_or_default().into_iter();
-        let jobs: Vec<(usize, usize, Option<Block<T>>)> = (0..lanes.div_ceil(LANE_BLOCK).max(1))
-            .map(|i| {
-                let first = i * LANE_BLOCK;
-                (
-                    first,
-                    LANE_BLOCK.min(lanes - first.min(lanes)),
-                    spares.next(),
-                )
-            })
+        let jobs: Vec<(usize, usize, Option<Block<T>>)> = lane_blocks(lanes)
+            .map(|(first, blk)| (first, blk, spares.next()))
             .collect();
         let want_sq = options.rate_l2 != 0.0;
         let results = kernels::par_map(options.threads, jobs, |(first, blk, spare)| {
@@ -804,6 +805,39 @@ impl<T: Real> RateModel<T> {
             checkpoint_every: k,
             blocks,
         })
+    }
+
+    /// The rate ρ after every step (`T × B × N`: the state R-type, f(state) Z-type) of a pass on
+    /// `x` (`T × B × N_in`) from zero.
+    pub fn rates(
+        &self,
+        x: &[T],
+        steps: usize,
+        lanes: usize,
+        options: &PassOptions,
+    ) -> Result<Vec<T>, TrainError> {
+        self.check_input(x, steps, lanes)?;
+        let n = self.spec.n;
+        let e = self.effective();
+        let jobs: Vec<(usize, usize)> = lane_blocks(lanes).collect();
+        let k = steps.max(1);
+        let results = kernels::par_map(options.threads, jobs, |(first, blk)| {
+            self.forward_block(&e, x, steps, lanes, first, blk, None, k, true, false, None)
+        });
+        let mut rates = vec![T::ZERO; steps * lanes * n];
+        for (block, ..) in results {
+            let (first, bn) = (block.first, block.lanes * n);
+            let (states, _) = block.stored.expect("every state is kept");
+            for t in 0..steps {
+                let dst = (t * lanes + first) * n;
+                rates[dst..dst + bn].copy_from_slice(&states[(t + 1) * bn..(t + 2) * bn]);
+            }
+        }
+        if self.spec.network_type == NetworkType::Z {
+            let z = rates.clone();
+            kernels::apply(self.spec.transfer, &z, &mut rates);
+        }
+        Ok(rates)
     }
 
     /// The forward pass of lanes `first .. first + blk`: the block's cache, its outputs
