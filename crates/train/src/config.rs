@@ -344,10 +344,10 @@ fn method(t: &TrainSection, network: &NetworkChoice) -> Result<Method, TrainErro
     };
     match method {
         Method::Bptt => {
-            if t.alpha.is_some() {
+            if let Some(alpha) = t.alpha {
                 return Err(TrainError::invalid(
                     "train.alpha",
-                    t.alpha.unwrap(),
+                    alpha,
                     "no alpha with method bptt (it is the ridge or RLS regulariser)",
                 ));
             }
