@@ -60,9 +60,11 @@ fn main() {
     let mut trainer = Trainer::new(model, task, opt, options).unwrap();
     let start = std::time::Instant::now();
     let mut first = None;
+    let mut last = f64::NAN;
     trainer
         .train(|r, e| {
             first.get_or_insert(r.loss);
+            last = r.loss;
             if let Some(e) = e {
                 println!(
                     "iteration {:5}  train loss {:.5}  held-out loss {:.5}  score {:?}",
@@ -74,7 +76,7 @@ fn main() {
     let seconds = start.elapsed().as_secs_f64();
     let e = trainer.evaluate(8).unwrap();
     println!(
-        "{name}: N = {n}, {steps} steps, batch {batch}: first loss {:.5}, held-out loss {:.5}, score {:?}; {:.4} s per iteration",
+        "{name}: N = {n}, {steps} steps, batch {batch}: first loss {:.5}, last loss {last:.5}, held-out loss {:.5}, score {:?}; {:.4} s per iteration",
         first.unwrap_or(f64::NAN),
         e.loss,
         e.score,
