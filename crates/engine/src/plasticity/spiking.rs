@@ -20,7 +20,10 @@
 //!    dopamine `d ← d e^{−dt/τ_d} + dt r(t)`, then `w ← clip(w + η dt d c, w_min, w_max)`;
 //! 4. adds the step's spikes to the traces (one per spike).
 //!
-//! Weight dependence: additive `f₊ = f₋ = 1`; multiplicative `f₊ = w_max − w`, `f₋ = w − w_min`.
+//! Weight dependence: additive `f₊ = f₋ = 1`; multiplicative `f₊ = w_max − w`, `f₋ = w − w_min`;
+//! soft bound `f₊ = f₋ = γ ((w_max − w)(w − w_min))^β`. With `weight_decay` λ every weight first
+//! becomes `clip(w (1 − λ dt))` in step 1. `scheme: cnsproject` replaces steps 1–4 by the update
+//! of `super::cnsproject`.
 //!
 //! Spike times are the emission steps of the neurons (the rule sees no transmission delay). The
 //! weight a spike delivers is the one after the updates of its own step. Each lane has its own
