@@ -424,6 +424,16 @@ def test_cnsproject_rstdp_with_a_reward_schedule_equals_its_equations():
     np.testing.assert_array_equal(net.monitors["B"].get("s"), fixed > 0)
 
 
+def test_cnsproject_noop_with_weight_decay_only_decays():
+    net = _cns_network(cnsproject.NoOp, 50, None, None, J=3.0, ts=2.0, weight_decay=0.02)
+    net.run(50, inputs={"A": np.full((50, 6), 20.0)})
+    np.testing.assert_allclose(net.connections["A_to_B"].w, 0.5 * 0.98 ** 50, rtol=1e-12)
+    plain = _cns_network(cnsproject.NoOp, 50, None, None, J=3.0, ts=2.0)
+    plain.run(50)
+    assert "A_to_B.weights" not in plain.results
+    np.testing.assert_array_equal(plain.connections["A_to_B"].w, 0.5)
+
+
 def test_cnsproject_refuses_what_it_cannot_run():
     with pytest.raises(NotImplementedError, match="closed-loop"):
         cnsproject.Network(decision=object())
