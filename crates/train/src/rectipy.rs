@@ -189,7 +189,7 @@ impl RectipyNet {
                     );
                 }
             }
-            if node.tau.iter().any(|&t| !(t > 0.0)) {
+            if node.tau.iter().any(|&t| t.is_nan() || t <= 0.0) {
                 return invalid(
                     format!("{}.tau", node.label),
                     format!("{:?}", node.tau),
