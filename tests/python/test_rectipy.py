@@ -298,8 +298,8 @@ def test_rectipy_qif_sfa_equals_its_equations():
 
 def test_rectipy_what_does_not_map_says_why():
     net = rectipy.Network(1e-3)
-    with pytest.raises(NotImplementedError, match="conductance"):
-        net.add_diffeq_node("ik", f"{T}.spiking_neurons.ik.ik", "I_ext", "s", N=3,
+    with pytest.raises(NotImplementedError, match="population means"):
+        net.add_diffeq_node("ik", f"{T}.spiking_neurons.ik.iku", "I_ext", "s", N=3,
                             spike_var="spike", reset_var="v")
     with pytest.raises(NotImplementedError, match="reset term"):
         spiking(net, "q", QIF, n=3, reset=False)
@@ -321,3 +321,42 @@ def test_rectipy_what_does_not_map_says_why():
     net.add_edge("a", "b", np.ones((2, 2)), delays=[1, 2])
     with pytest.raises(NotImplementedError, match="per-neuron delays"):
         net.run(np.zeros((10, 2)), verbose=False)
+
+
+def test_rectipy_izhikevich_equals_its_equations():
+    """ik.ik (Izhikevich 2007 form) driven through an edge from a QIF node, on the engine's
+    izhikevich model by the change of variables."""
+    rng = np.random.default_rng(8)
+    n, dt, steps = 4, 0.05, 8000
+    eta = rng.normal(60.0, 10.0, n)
+    E = np.abs(rng.normal(0, 40.0, (n, 3)))
+    net = rectipy.Network(dt)
+    spiking(net, "q", QIF, n=3, node_vars={"tau": 2.0, "eta": [-1.0, 0.5, 1.0], "tau_s": 6.0},
+            spike_threshold=50.0, spike_reset=-50.0)
+    spiking(net, "ik", f"{T}.spiking_neurons.ik.ik", n=n, node_vars={"eta": eta, "v": -65.0},
+            spike_threshold=40.0, spike_reset=-55.0)
+    net.add_edge("q", "ik", E)
+    x = np.full((steps, 3), 2.0)
+    obs = net.run(x, record_vars=[("ik", "v"), ("ik", "u")], verbose=False)
+    C, k, vr, vt, b, tau_u, kappa = 100.0, 0.7, -60.0, -40.0, -2.0, 33.33, 10.0
+    vq, sq, v, u, s, V, U, S = np.full(3, -2.0), np.zeros(3), np.full(n, -65.0), np.zeros(n), \
+        np.zeros(n), [], [], []
+    for i in range(steps):
+        nq = vq + dt * (vq ** 2 + np.array([-1.0, 0.5, 1.0]) + x[i]) / 2.0
+        dv = (k * (v - vr) * (v - vt) - u + eta + E @ sq) / C
+        du = (b * (v - vr) - u) / tau_u
+        v, u = v + dt * dv, u + dt * du
+        spk_q, spk = nq >= 50.0, v >= 40.0
+        nq[spk_q], v[spk] = -50.0, -55.0
+        u = u + kappa * spk
+        sq = sq * (1 - dt / 6.0) + spk_q
+        s = s * (1 - dt / 6.0) + spk
+        vq = nq
+        V.append(v.copy()), U.append(u.copy()), S.append(s.copy())
+    S = np.array(S)
+    assert (np.diff(S, axis=0) > 0.5).sum() > 20
+    np.testing.assert_allclose(obs.to_numpy("out"), S, atol=1e-9)
+    np.testing.assert_allclose(obs.to_numpy(("ik", "v")), np.array(V), atol=1e-6)
+    np.testing.assert_allclose(obs.to_numpy(("ik", "u")), np.array(U), atol=1e-6)
+    with pytest.raises(NotImplementedError, match="conductance"):
+        spiking(net, "ik2", f"{T}.spiking_neurons.ik.ik", weights=np.ones((2, 2)))

@@ -19,6 +19,10 @@ Templates, in RectiPy's units with its time unit taken as ms (``s_in = Σ_j J_ij
 * ``qif.qif_sfa``: the same with ``η − x`` and ``x' = −x/τ_x + α spike`` (run on the engine's
   Izhikevich model through the exact change of variables ``v_iz = (25/τ) v − 62.5``);
 * ``lif.lif``: ``v' = −v/τ + k s_in + I_ext + η``, ``s' = −s/τ_s + spike``;
+* ``ik.ik`` (Izhikevich 2007): ``C v' = k(v − v_r)(v − v_t) − u + I_ext + η``,
+  ``u' = (b(v − v_r) − u)/τ_u + κ spike`` (on the engine's Izhikevich model with
+  ``v_iz = (25k/C) v + μ``); without recurrent weights, whose conductance ``g s_in (E_r − v)``
+  has no exact engine counterpart;
 * ``leaky_integrator.tanh`` / ``.sigmoid`` (rate nodes, ``spike_var=None``):
   ``v' = −v/τ + k s_in + I_ext + η``, ``r = tanh(v)`` or ``r_max/(1 + e^{s(v₀ − v)})``.
 
@@ -37,8 +41,8 @@ backpropagation through time with RectiPy's surrogate gradient (neuroxide's trai
 Decided differently from RectiPy (its quirks, spec A.7): a spike is detected at the end of the
 step in which ``v`` crosses the threshold (RectiPy: at the start of the next one) and ``v`` is
 reset then; node outputs are the state after the step (RectiPy returns the state before it).
-Not available (``NotImplementedError`` with the reason): the Izhikevich templates (``ik``),
-``reset=False``, per-neuron τ and τ_s, function nodes inside the graph, masked and filtered
+Not available (``NotImplementedError`` with the reason): ``ik.iku``, ``ik.ik_biexp`` and ik's
+recurrent conductance, ``reset=False``, per-neuron τ and τ_s, function nodes inside the graph, masked and filtered
 edges, the readout node of ``fit_ridge``/``fit_rls``.
 """
 
@@ -57,13 +61,15 @@ _TEMPLATES = {
     "qif_sfa": {"tau": 1.0, "eta": -5.0, "k": 1.0, "tau_s": 1.0, "v": -2.0, "alpha": 1.0,
                 "tau_x": 10.0, "x": 0.0},
     "lif": {"tau": 10.0, "eta": 0.0, "k": 1.0, "tau_s": 0.5, "v": 0.0},
+    "ik": {"C": 100.0, "k": 0.7, "v_r": -60.0, "v_t": -40.0, "eta": 0.0, "g": 1.0, "E_r": 0.0,
+           "b": -2.0, "tau_u": 33.33, "kappa": 10.0, "tau_s": 6.0, "v": -60.0, "u": 0.0},
     "li_tanh": {"tau": 10.0, "eta": 0.0, "k": 1.0, "v": 0.0},
     "li_sigmoid": {"tau": 10.0, "eta": 0.0, "k": 1.0, "v": 0.0, "r_max": 1.0, "s": 1.0,
                    "v0": 0.0},
 }
-_SPIKING = ("qif", "qif_sfa", "lif")
+_SPIKING = ("qif", "qif_sfa", "lif", "ik")
 # Per-neuron values are allowed for these; the rest are per population in the engine.
-_PER_NEURON = ("eta", "k", "v", "x")
+_PER_NEURON = ("eta", "k", "v", "x", "u")
 _TRAINABLE = ("weights", "eta", "k")
 # The engine's Izhikevich model, dv/dt = 0.04 v² + 5 v + 140 − u + I: QIF-SFA maps onto it with
 # v_iz = λ v + μ, λ = 25/τ, μ = −62.5 (0.04 (v_iz − μ)² = 0.04 v_iz² + 5 v_iz + 156.25).
@@ -78,12 +84,13 @@ def _template(node: Any) -> str:
         return "li_tanh"
     if name == ["leaky_integrator", "sigmoid"]:
         return "li_sigmoid"
+    if name == ["ik", "ik"]:
+        return "ik"
     if name[0] == "ik":
         raise NotImplementedError(
-            f"template {node!r}: RectiPy's Izhikevich templates are the 2007 form with a "
-            "conductance synapse g·s_in·(E_r − v) on an Euler trace (ik_biexp, iku: bi-exponential "
-            "synapses, population-mean recovery); neuroxide's izhikevich model has no mean-field "
-            "recovery nor Euler-decaying conductances, so the equations do not match exactly")
+            f"template {node!r}: RectiPy's iku and ik_biexp drive the recovery variable by "
+            "population means (and ik_biexp has bi-exponential synapses); neuroxide's izhikevich "
+            "model recovers per neuron, so the equations do not match (ik.ik is supported)")
     raise NotImplementedError(
         f"template {node!r}: neuroxide.compat.rectipy runs qif.qif, qif.qif_sfa, lif.lif, "
         "leaky_integrator.tanh and leaky_integrator.sigmoid")
@@ -288,7 +295,7 @@ class Network:
             params[name] = numpy(value)
         for name, value in params.items():
             value = np.asarray(value, dtype=np.float64)
-            if name in _PER_NEURON:
+            if name in _PER_NEURON and not (kind == "ik" and name == "k"):
                 if value.ndim and value.size not in (1, n):
                     raise ValueError(f"{label}: {name} has {value.size} values, expected 1 or {n}")
                 params[name] = np.broadcast_to(value.reshape(-1) if value.ndim else value,
@@ -316,6 +323,12 @@ class Network:
             raise NotImplementedError(
                 f"{label}: source_var {source_var!r}; recurrent weights of spiking nodes read the "
                 "trace s (the engine's projections carry spikes)")
+        if kind == "ik" and w is not None and np.any(w != 0):
+            raise NotImplementedError(
+                f"{label}: recurrent weights of ik enter as a conductance g·s_in·(E_r − v) of an "
+                "Euler-decaying trace; the engine's conductance synapses decay exactly and take one "
+                "sign per synapse, so the equations would not match (edges into I_ext are "
+                "supported)")
         if w is not None and w.shape != (n, n):
             raise ValueError(f"{label}: weights of shape {w.shape}, expected a square matrix")
         node_ = _Node(label, kind, n, w, params, out, src, threshold, spike_reset, slope, train)
@@ -413,12 +426,26 @@ class Network:
     def _scales(node: _Node) -> tuple[float, float]:
         """(gain, external): the engine's current (or rate-projection weight) equals gain × a
         term added to RectiPy's v'; an input I_ext adds external × I_ext to v'."""
+        if node.kind == "ik":
+            return Network._ik(node)["lam"], 1.0 / node.params["C"]
         tau = node.params["tau"]
         if node.kind == "qif":
             return tau, 1.0 / tau
         if node.kind == "qif_sfa":
             return 25.0 / tau, 1.0 / tau
         return tau, 1.0  # lif, leaky integrators
+
+    @staticmethod
+    def _ik(node: _Node) -> dict[str, float]:
+        """RectiPy's ik (C v' = k(v − v_r)(v − v_t) − u + I, u' = (b(v − v_r) − u)/τ_u) as the
+        engine's izhikevich model: v_iz = λ v + μ with λ = 25k/C and μ chosen so that
+        0.04 v_iz² + 5 v_iz matches the quadratic, u_iz = (λ/C) u + ū, the constants in the input."""
+        p = node.params
+        lam = 25.0 * p["k"] / p["C"]
+        mu = (-125.0 - lam * (p["v_r"] + p["v_t"])) / 2.0
+        ubar = p["b"] / p["C"] * (mu + lam * p["v_r"])
+        const = 0.04 * (mu + lam * p["v_r"]) * (mu + lam * p["v_t"]) - 140.0 + ubar
+        return {"lam": lam, "mu": mu, "ubar": ubar, "const": const}
 
     def _synapse(self, label: str) -> tuple[str, float] | None:
         """The synapse kind and τ of a spiking node: those of the spiking nodes it hears (its
@@ -479,7 +506,7 @@ class Network:
                 monitors.append({"population": label, "variable": "spikes"})
                 monitors.append({"population": label, "variable": "v", "every": f"{self.dt} ms",
                                  "mean": False})
-                if node.kind == "qif_sfa":
+                if node.kind in ("qif_sfa", "ik"):
                     monitors.append({"population": label, "variable": "w",
                                      "every": f"{self.dt} ms", "mean": False})
             else:
@@ -552,6 +579,11 @@ class Network:
                 if var == "v":
                     return (np.asarray(results[f"{label}.v"][0]) - _IZ_MU) / lam
                 return np.asarray(results[f"{label}.w"][0]) / (lam / node.params["tau"])
+            if node.kind == "ik" and var in ("v", "u"):
+                m = self._ik(node)
+                if var == "v":
+                    return (np.asarray(results[f"{label}.v"][0]) - m["mu"]) / m["lam"]
+                return (np.asarray(results[f"{label}.w"][0]) - m["ubar"]) * node.params["C"] / m["lam"]
             if var == "v":
                 return np.asarray(results[f"{label}.v"][0], dtype=np.float64)
             spikes = spike_counts(results[f"{label}.spikes"], 1, steps, node.n)[0]
@@ -564,8 +596,8 @@ class Network:
                     s = s * decay + spikes[i]
                     out[i] = s
                 return out
-            raise KeyError(f"{label}: no variable {var!r} (v, s, spike"
-                           f"{', x' if node.kind == 'qif_sfa' else ''})")
+            extra = {"qif_sfa": ", x", "ik": ", u"}.get(node.kind, "")
+            raise KeyError(f"{label}: no variable {var!r} (v, s, spike{extra})")
 
         out_label = self._output if self._out_func is None else self._out_func.target
         out_var = self._nodes[out_label].output_var
@@ -658,6 +690,16 @@ class Network:
                 "neuron": {"tau": f"{p['tau']} ms", "eta": 0.0, "v_peak": node.threshold,
                            "v_r": node.reset, "integration": "euler"}}
             return population, {"v": p["v"], "offset": 0.0}
+        if node.kind == "ik":
+            m = self._ik(node)
+            lam, mu = m["lam"], m["mu"]
+            population = {
+                "size": node.n, "model": "izhikevich", "synapse": synapse,
+                "neuron": {"a": 1.0 / p["tau_u"], "b": p["b"] / p["C"],
+                           "c": lam * node.reset + mu, "d": lam / p["C"] * p["kappa"],
+                           "v_th": lam * node.threshold + mu, "integration": "euler"}}
+            return population, {"v": lam * p["v"] + mu, "w": lam / p["C"] * p["u"] + m["ubar"],
+                                "offset": m["const"]}
         lam = gain  # qif_sfa on the Izhikevich model: v_iz = λ v + μ, u = (λ/τ) x
         population = {
             "size": node.n, "model": "izhikevich", "synapse": synapse,
@@ -682,10 +724,10 @@ class Network:
         for label in self._diffeq:
             node = self._nodes[label]
             p = node.params
-            if node.kind == "qif_sfa":
+            if node.kind in ("qif_sfa", "ik"):
                 raise NotImplementedError(
-                    f"{label}: fit_bptt of qif_sfa nodes (the adaptation variable is not in the "
-                    "training crate's graph; run supports them)")
+                    f"{label}: fit_bptt of {node.kind} nodes (their recovery variable is not in "
+                    "the training crate's graph; run supports them)")
             d = {"label": label, "n": node.n, "tau": [p["tau"]] * node.n,
                  "k": list(p["k"]), "eta": list(p["eta"]), "v0": list(p["v"]),
                  "threshold": node.threshold, "reset": node.reset,
