@@ -294,6 +294,9 @@ def test_rectipy_qif_sfa_equals_its_equations():
     np.testing.assert_allclose(obs.to_numpy("out"), S, atol=1e-9)
     np.testing.assert_allclose(obs.to_numpy(("sfa", "x")), np.array(X), atol=1e-9)
     np.testing.assert_allclose(obs.to_numpy(("sfa", "v")), np.array(V), atol=1e-6)
+    # The trainer's forward pass (lr = 0, hard spikes) is the same network.
+    trained = net.fit_bptt(inputs, S, lr=0.0, update_steps=5000, verbose=False)
+    np.testing.assert_allclose(trained.to_numpy("out"), S, atol=1e-9)
 
 
 def test_rectipy_what_does_not_map_says_why():

@@ -53,7 +53,8 @@ pub struct RectipyBptt {
 #[pymethods]
 impl RectipyBptt {
     /// `nodes`: dicts with label, kind (lif, qif, li_tanh, li_sigmoid), n, tau, k, eta, v0 (per
-    /// neuron), decay, threshold, reset, weights (N×N flat or None), source, output, and for
+    /// neuron), decay, threshold, reset, weights (N×N flat or None), source, output, optionally
+    /// adaptation ((decay, α) of qif_sfa's x, or None), and for
     /// li_sigmoid r_max, slope, v0_sigmoid. `edges`: dicts with label, src, tgt, weights
     /// (target × source flat), delays (per source neuron, may be empty).
     #[new]
@@ -114,6 +115,10 @@ impl RectipyBptt {
                 threshold: item(d, "threshold")?,
                 reset: item(d, "reset")?,
                 recurrent: item(d, "weights")?,
+                adaptation: match d.get_item("adaptation")? {
+                    Some(v) => v.extract()?,
+                    None => None,
+                },
                 source: var(&source)?,
                 output: var(&out)?,
             });

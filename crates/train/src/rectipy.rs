@@ -72,6 +72,9 @@ pub struct NodeSpec {
     pub reset: f64,
     /// Recurrent weights (N × N, row = target); none: no recurrence.
     pub recurrent: Option<Vec<f64>>,
+    /// Spike-frequency adaptation of a QIF node (RectiPy's qif_sfa): `x ← decay·x + α·spike`,
+    /// and `η − x` in place of `η`: (decay, α).
+    pub adaptation: Option<(f64, f64)>,
     /// The variable the recurrent weights read.
     pub source: Var,
     /// The variable edges and the readout read.
@@ -114,6 +117,8 @@ pub struct GraphSpec {
 pub struct GraphState {
     pub v: Vec<Vec<f64>>,
     pub s: Vec<Vec<f64>>,
+    /// Adaptation variables (zero for nodes without).
+    pub a: Vec<Vec<f64>>,
     /// Outputs before the state's own step, newest first (as long as the longest delay).
     pub past: Vec<Vec<Vec<f64>>>,
 }
@@ -126,6 +131,7 @@ pub struct GraphCache {
     pub x: Vec<f64>,
     pub v: Vec<Vec<f64>>,
     pub s: Vec<Vec<f64>>,
+    pub a: Vec<Vec<f64>>,
     pub start: GraphState,
 }
 
@@ -194,6 +200,13 @@ impl RectipyNet {
                     format!("{}.tau", node.label),
                     format!("{:?}", node.tau),
                     "positive time constants",
+                );
+            }
+            if node.adaptation.is_some() && node.kind != NodeKind::Qif {
+                return invalid(
+                    format!("{}.adaptation", node.label),
+                    format!("{:?}", node.kind),
+                    "a QIF node (spike-frequency adaptation is qif_sfa's)",
                 );
             }
             let var_ok = |v: Var| match v {
@@ -287,6 +300,7 @@ impl RectipyNet {
             state: GraphState {
                 v: vec![],
                 s: vec![],
+                a: vec![],
                 past: vec![],
             },
             spec,
@@ -303,6 +317,7 @@ impl RectipyNet {
         self.state = GraphState {
             v: nodes.iter().map(|n| n.v0.clone()).collect(),
             s: nodes.iter().map(|n| vec![0.0; n.n]).collect(),
+            a: nodes.iter().map(|n| vec![0.0; n.n]).collect(),
             past: nodes
                 .iter()
                 .zip(&self.max_delay)
@@ -372,9 +387,11 @@ impl RectipyNet {
         let start = self.state.clone();
         let mut v: Vec<Vec<f64>> = nodes.iter().map(|n| vec![0.0; (steps + 1) * n.n]).collect();
         let mut s: Vec<Vec<f64>> = v.clone();
+        let mut ad: Vec<Vec<f64>> = v.clone();
         for (i, node) in nodes.iter().enumerate() {
             v[i][..node.n].copy_from_slice(&start.v[i]);
             s[i][..node.n].copy_from_slice(&start.s[i]);
+            ad[i][..node.n].copy_from_slice(&start.a[i]);
         }
         let sur = spec.surrogate;
         let mut y = vec![0.0; steps * n_out];
@@ -388,14 +405,18 @@ impl RectipyNet {
                 for j in 0..n {
                     let vp = v[i][cur + j];
                     let tau = node.tau[j];
+                    let xa = ad[i][cur + j];
                     let u = match node.kind {
-                        NodeKind::Qif => vp + spec.dt * ((vp * vp + input[j]) / tau + rec[j]),
+                        NodeKind::Qif => vp + spec.dt * ((vp * vp + input[j] - xa) / tau + rec[j]),
                         _ => vp + spec.dt * (-vp / tau + rec[j] + input[j]),
                     };
                     if node.kind.is_spiking() {
                         let p = spike(&sur, u - node.threshold);
                         v[i][next + j] = u * (1.0 - p) + node.reset * p;
                         s[i][next + j] = node.decay * s[i][cur + j] + p;
+                        if let Some((decay, alpha)) = node.adaptation {
+                            ad[i][next + j] = decay * xa + alpha * p;
+                        }
                     } else {
                         v[i][next + j] = u;
                     }
@@ -429,12 +450,14 @@ impl RectipyNet {
         let mut end = GraphState {
             v: vec![],
             s: vec![],
+            a: vec![],
             past: vec![],
         };
         for (i, node) in nodes.iter().enumerate() {
             let n = node.n;
             end.v.push(v[i][steps * n..].to_vec());
             end.s.push(s[i][steps * n..].to_vec());
+            end.a.push(ad[i][steps * n..].to_vec());
             let past = (0..self.max_delay[i])
                 .map(|b| {
                     (0..n)
@@ -462,6 +485,7 @@ impl RectipyNet {
                 x: x.to_vec(),
                 v,
                 s,
+                a: ad,
                 start,
             },
         ))
@@ -506,6 +530,7 @@ impl RectipyNet {
         let (v, s) = (&cache.v, &cache.s);
         let mut gv: Vec<Vec<f64>> = v.iter().map(|a| vec![0.0; a.len()]).collect();
         let mut gs = gv.clone();
+        let mut ga = gv.clone();
         let mut grad = vec![0.0; self.params.values.len()];
         let offset = |name: &str| self.params.slot(name).map(|s| s.offset);
         let sur = spec.surrogate;
@@ -576,9 +601,10 @@ impl RectipyNet {
                     let mut gu = gv[i][next + j];
                     if node.kind.is_spiking() {
                         // u before the reset, recomputed (the drive is not stored).
+                        let xa = cache.a[i][cur + j];
                         let u = match node.kind {
                             NodeKind::Qif => {
-                                vp + spec.dt * ((vp * vp + input[j]) / tau + k[j] * jo[j])
+                                vp + spec.dt * ((vp * vp + input[j] - xa) / tau + k[j] * jo[j])
                             }
                             _ => vp + spec.dt * (-vp / tau + k[j] * jo[j] + input[j]),
                         };
@@ -589,6 +615,10 @@ impl RectipyNet {
                             gp += gu * (node.reset - u);
                         }
                         gs[i][cur + j] += node.decay * gs[i][next + j];
+                        if let Some((decay, alpha)) = node.adaptation {
+                            gp += alpha * ga[i][next + j];
+                            ga[i][cur + j] += decay * ga[i][next + j];
+                        }
                         gu = gu * (1.0 - p) + gp * spike_derivative(&sur, x);
                     }
                     let (dv, di) = match node.kind {
@@ -597,6 +627,9 @@ impl RectipyNet {
                     };
                     gv[i][cur + j] += gu * dv;
                     g_input[j] = gu * di;
+                    if node.adaptation.is_some() {
+                        ga[i][cur + j] -= gu * di;
+                    }
                     g_rec[j] = gu * spec.dt;
                 }
                 // η and k.
@@ -749,6 +782,7 @@ mod tests {
                     .map(|i| 0.6 * ((i as f64 + seed) * 2.3).cos())
                     .collect()
             }),
+            adaptation: None,
             source: if spiking { Var::S } else { Var::R },
             output: if spiking { Var::S } else { Var::R },
         }
@@ -779,7 +813,10 @@ mod tests {
             dt: 0.1,
             nodes: vec![
                 node("a", NodeKind::Lif, 3, true, 0.0),
-                node("b", NodeKind::Qif, 2, false, 1.0),
+                NodeSpec {
+                    adaptation: Some((0.95, 0.7)),
+                    ..node("b", NodeKind::Qif, 2, false, 1.0)
+                },
                 node(
                     "c",
                     NodeKind::LeakySigmoid {

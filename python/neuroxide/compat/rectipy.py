@@ -724,17 +724,22 @@ class Network:
         for label in self._diffeq:
             node = self._nodes[label]
             p = node.params
-            if node.kind in ("qif_sfa", "ik"):
+            if node.kind == "ik":
                 raise NotImplementedError(
-                    f"{label}: fit_bptt of {node.kind} nodes (their recovery variable is not in "
-                    "the training crate's graph; run supports them)")
+                    f"{label}: fit_bptt of ik nodes (their recovery variable is not in the "
+                    "training crate's graph; run supports them)")
+            if node.kind == "qif_sfa" and np.any(p["x"] != 0):
+                raise NotImplementedError(f"{label}: fit_bptt of qif_sfa from x(0) ≠ 0")
             d = {"label": label, "n": node.n, "tau": [p["tau"]] * node.n,
                  "k": list(p["k"]), "eta": list(p["eta"]), "v0": list(p["v"]),
                  "threshold": node.threshold, "reset": node.reset,
                  "weights": None if node.weights is None else list(node.weights.reshape(-1)),
                  "source": node.source_var, "output": node.output_var}
             if node.spiking:
-                d.update(kind=node.kind, decay=float(self._decay(node)))
+                d.update(kind="qif" if node.kind == "qif_sfa" else node.kind,
+                         decay=float(self._decay(node)))
+                if node.kind == "qif_sfa":
+                    d["adaptation"] = (1.0 - self.dt / p["tau_x"], p["alpha"])
                 slopes.append(node.slope)
             else:
                 d.update(kind=node.kind, decay=0.0)
