@@ -825,7 +825,8 @@ class Network:
                  optimizer_kwargs: dict | None = None, loss: str = "mse",
                  loss_kwargs: dict | None = None, lr: float = 1e-3, sampling_steps: int = 1,
                  update_steps: int = 100, verbose: bool = True, **kwargs: Any) -> Observer:
-        """RectiPy's surrogate-gradient BPTT. ``inputs`` (T × m) with ``targets`` (T × C, or
+        """RectiPy's surrogate-gradient BPTT (LIF, QIF, QIF-SFA and leaky-integrator nodes; not
+        ik). ``inputs`` (T × m) with ``targets`` (T × C, or
         class indices (T,) for ce/nll): online truncated BPTT, one loss over the outputs of every
         ``update_steps`` steps, a gradient step, the state carried on without its gradient. A
         list (or E × T × m array) of input sequences: one epoch per sequence, each from the
