@@ -363,3 +363,33 @@ def test_rectipy_izhikevich_equals_its_equations():
     np.testing.assert_allclose(obs.to_numpy(("ik", "u")), np.array(U), atol=1e-6)
     with pytest.raises(NotImplementedError, match="conductance"):
         spiking(net, "ik2", f"{T}.spiking_neurons.ik.ik", weights=np.ones((2, 2)))
+
+
+def test_rectipy_edges_and_recurrence_from_a_leaky_integrators_v():
+    """A leaky integrator whose recurrence and edge read v runs as a linear rate population; its
+    r = tanh(v) is still recorded."""
+    rng = np.random.default_rng(9)
+    dt, steps = 0.1, 500
+    J, E = rng.normal(0, 0.05, (3, 3)), rng.normal(0, 1, (2, 3))
+    x = np.sin(np.arange(steps)[:, None] * dt / 3 + np.arange(3))
+    net = rectipy.Network(dt)
+    net.add_diffeq_node("li", TANH, "I_ext", "v", weights=J, source_var="v", target_var="r_in",
+                        node_vars={"tau": 5.0, "v": [0.2, -0.1, 0.3]})
+    net.add_diffeq_node("out", TANH, "I_ext", "r", N=2, node_vars={"tau": 2.0})
+    net.add_edge("li", "out", E)
+    obs = net.run(x, record_vars=[("li", "r")], verbose=False)
+    v, w, R, OUT = np.array([0.2, -0.1, 0.3]), np.zeros(2), [], []
+    for i in range(steps):
+        v, w = v + dt * (-v / 5 + J @ v + x[i]), w + dt * (-w / 2 + E @ v)
+        R.append(np.tanh(v)), OUT.append(np.tanh(w))
+    np.testing.assert_allclose(obs.to_numpy("out"), np.array(OUT), atol=1e-9)
+    np.testing.assert_allclose(obs.to_numpy(("li", "r")), np.array(R), atol=1e-9)
+    # The trainer agrees (lr = 0).
+    np.testing.assert_allclose(net.fit_bptt(x, np.array(OUT), lr=0.0, verbose=False)
+                               .to_numpy("out"), np.array(OUT), atol=1e-9)
+    net.add_diffeq_node("li2", TANH, "I_ext", "v", weights=J, source_var="r", target_var="r_in")
+    net.add_edge("li", "li2", np.eye(3))
+    net._edges.pop(0)
+    net.add_edge("li2", "out", E)
+    with pytest.raises(NotImplementedError, match="different variables"):
+        net.run(x, verbose=False)

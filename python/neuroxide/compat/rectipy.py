@@ -33,7 +33,8 @@ from RectiPy's Euler step. ``k`` and ``η`` may be per neuron.
 
 Edges (``add_edge``) deliver the source's ``output_var`` into the target's ``input_var`` one step
 later (RectiPy's pre-update output), optionally delayed by whole steps (``delays``, one per
-source neuron). Function nodes (``add_func_node``) are memoryless and can be the input node
+source neuron); a leaky integrator whose weights and edges read ``v`` runs as a linear
+rate population. Function nodes (``add_func_node``) are memoryless and can be the input node
 (applied to the inputs) or the output node (a readout). ``fit_bptt`` trains the network by
 backpropagation through time with RectiPy's surrogate gradient (neuroxide's training crate);
 ``fit_ridge`` and ``fit_rls`` fit a readout of the sampled outputs.
@@ -511,12 +512,14 @@ class Network:
                                      "every": f"{self.dt} ms", "mean": False})
             else:
                 lowpass = self._lowpass(node, drive)
+                linear = self._carries_v(label)
+                transfer = "id" if linear else "tanh" if node.kind == "li_tanh" else "sigmoid"
+                r0 = p["v"] if linear else self._rate(node, p["v"])
                 population = {
-                    "size": node.n, "tau_syn": f"{p['tau']} ms",
-                    "transfer": "tanh" if node.kind == "li_tanh" else "sigmoid",
+                    "size": node.n, "tau_syn": f"{p['tau']} ms", "transfer": transfer,
                     "initial": {"current": {"file": files.save(f"v0_{label}", p["v"])},
-                                "rate": {"file": files.save(f"r0_{label}", self._rate(node, p["v"]))}}}
-                if node.kind == "li_sigmoid":
+                                "rate": {"file": files.save(f"r0_{label}", r0)}}}
+                if node.kind == "li_sigmoid" and not linear:
                     population.update(gain=p["s"], threshold=p["v0"])
                 series = lowpass
                 for variable in ("input", "rate"):
@@ -525,10 +528,6 @@ class Network:
             populations[label] = population
             inputs_spec[f"x_{label}"] = {"target": label, "file": files.save(f"x_{label}", series)}
             if node.weights is not None and np.any(node.weights != 0):
-                if not node.spiking and node.source_var != "r":
-                    raise NotImplementedError(
-                        f"{label}: recurrent weights reading a leaky integrator's v (the engine's "
-                        "rate projections carry the rate r; fit_bptt supports it)")
                 w = node.weights * p["k"][:, None] * gain * self._output_scale(node, node)
                 projections[f"{label}_{label}"] = {
                     "pre": label, "post": label, "weight": 1.0, "scaling": "raw",
@@ -570,6 +569,9 @@ class Network:
             if not node.spiking:
                 if var == "v":
                     return np.asarray(results[f"{label}.input"][0], dtype=np.float64)
+                if var == "r" and self._carries_v(label):
+                    r = self._rate(node, np.asarray(results[f"{label}.input"][0]))
+                    return r * node.params["r_max"] if node.kind == "li_sigmoid" else r
                 if var == "r":
                     r = np.asarray(results[f"{label}.rate"][0], dtype=np.float64)
                     return r * node.params["r_max"] if node.kind == "li_sigmoid" else r
@@ -665,11 +667,25 @@ class Network:
                     "engine delivers S/dt through the rate population's filter, not the trace s)")
             kind, tau_s = self._synapse(post.label)
             return tau_s if kind == "filtered" else 1.0
-        if edge and pre.output_var != "r":
-            raise NotImplementedError(
-                f"add_edge {pre.label} → {post.label}: from a leaky integrator's v (the engine's "
-                "projections from rate populations carry the rate r)")
+        if self._carries_v(pre.label):
+            return 1.0  # an `id` rate population: r = μ = v
         return pre.params["r_max"] if pre.kind == "li_sigmoid" else 1.0
+
+    def _carries_v(self, label: str) -> bool:
+        """Whether a leaky integrator's projections (recurrent weights, edges) read v rather than
+        r: then it runs as a linear (`id`) rate population, r = μ = v, and r is computed from the
+        recorded v. Both at once cannot map (a rate population projects one variable)."""
+        node = self._nodes[label]
+        reads = set()
+        if node.weights is not None and np.any(node.weights != 0):
+            reads.add(node.source_var)
+        if any(e.source == label for e in self._graph_edges):
+            reads.add(node.output_var)
+        if len(reads) > 1:
+            raise NotImplementedError(
+                f"{label}: its recurrent weights and its edges read different variables (v and r); "
+                "the engine's rate population projects one of them")
+        return reads == {"v"}
 
     def _spiking_population(self, label: str, node: _Node, gain: float) -> tuple[dict, dict]:
         p = node.params
