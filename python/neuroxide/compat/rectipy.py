@@ -37,14 +37,15 @@ source neuron); a leaky integrator whose weights and edges read ``v`` runs as a 
 rate population. Function nodes (``add_func_node``) are memoryless and can be the input node
 (applied to the inputs) or the output node (a readout). ``fit_bptt`` trains the network by
 backpropagation through time with RectiPy's surrogate gradient (neuroxide's training crate);
-``fit_ridge`` and ``fit_rls`` fit a readout of the sampled outputs.
+``fit_ridge`` and ``fit_rls`` fit a readout of the sampled outputs and add it as the node
+``"readout"``.
 
 Decided differently from RectiPy (its quirks, spec A.7): a spike is detected at the end of the
 step in which ``v`` crosses the threshold (RectiPy: at the start of the next one) and ``v`` is
 reset then; node outputs are the state after the step (RectiPy returns the state before it).
 Not available (``NotImplementedError`` with the reason): ``ik.iku``, ``ik.ik_biexp`` and ik's
-recurrent conductance, ``reset=False``, per-neuron τ and τ_s, function nodes inside the graph, masked and filtered
-edges, the readout node of ``fit_ridge``/``fit_rls``.
+recurrent conductance, ``reset=False``, per-neuron τ and τ_s, function nodes inside the graph,
+masked, filtered and RLS edges (``fit_rls`` fits a readout of the sampled outputs instead).
 """
 
 from __future__ import annotations
@@ -939,13 +940,22 @@ class Network:
             y = kept.reshape(x.shape[0], sampling_steps, -1).mean(axis=1)
         return obs, x, y
 
-    @staticmethod
-    def _warn_no_readout_node(method: str, add_readout_node: bool) -> None:
-        if add_readout_node:
+    def _add_readout_node(self, method: str, add_readout_node: bool, w_out: np.ndarray) -> None:
+        """RectiPy's readout: an identity node ``"readout"`` fed by the output node through
+        ``w_out`` (C × N), which becomes the network's output. Not possible after an output
+        function node (function nodes inside the graph): a warning says so."""
+        if not add_readout_node:
+            return
+        if self._out_func is not None or "readout" in self._nodes:
             import warnings
 
-            warnings.warn(f"{method}: the readout node is not added (no rate nodes in neuroxide's "
-                          "RectiPy layer); apply obs.to_numpy('w_out') to the outputs", stacklevel=3)
+            warnings.warn(f"{method}: the readout node is not added (the output node is a "
+                          "function node or 'readout' exists); apply obs.to_numpy('w_out') to "
+                          "the outputs", stacklevel=3)
+            return
+        output = self._output
+        self.add_func_node("readout", w_out.shape[0], "identity")
+        self.add_edge(output, "readout", w_out)
 
     def fit_ridge(self, inputs: Any, targets: Any, sampling_steps: int = 100, alpha: float = 1e-4,
                   verbose: bool = True, add_readout_node: bool = True, **kwargs: Any) -> Observer:
@@ -953,13 +963,13 @@ class Network:
         averaged) outputs into X (samples × N) and solves ``W = (XᵀX + αI)⁻¹ XᵀY`` (no bias, as
         RectiPy). ``targets``: one row per sample, or per step (then averaged over the same
         windows). The observer gets ``"y"`` (X W) and ``"w_out"`` (Wᵀ, C × N, the readout edge's
-        weights). The readout node is not added (neuroxide's RectiPy layer has no rate nodes
-        yet): a warning says so when ``add_readout_node`` is true."""
+        weights). With ``add_readout_node`` the identity node ``"readout"`` is added, fed through
+        Wᵀ: later runs output ``X W``."""
         obs, x, y = self._readout_data(inputs, targets, sampling_steps, verbose, kwargs)
         w = np.linalg.solve(x.T @ x + alpha * np.eye(x.shape[1]), x.T @ y)
         obs._data["y"] = x @ w
         obs._data["w_out"] = w.T
-        self._warn_no_readout_node("fit_ridge", add_readout_node)
+        self._add_readout_node("fit_ridge", add_readout_node, w.T)
         return obs
 
     def fit_rls(self, inputs: Any, targets: Any, update_steps: int = 1, sampling_steps: int = 100,
@@ -992,5 +1002,5 @@ class Network:
         obs._data["y"] = predictions
         obs._data["loss"] = losses
         obs._data["w_out"] = w.T
-        self._warn_no_readout_node("fit_rls", add_readout_node)
+        self._add_readout_node("fit_rls", add_readout_node, w.T)
         return obs
