@@ -183,6 +183,8 @@ def test_rectipy_fit_bptt_online_updates_and_equals_the_engine_forward():
         net.fit_bptt(x, y, optimizer="rmsprop", verbose=False)
     with pytest.raises(ValueError, match="loss"):
         net.fit_bptt(x, y, loss="cosine", verbose=False)
+    with pytest.raises(TypeError, match="unexpected"):
+        net.fit_bptt(x, y, epochs=3, verbose=False)
 
 
 def test_rectipy_losses_and_activations_have_their_gradients():

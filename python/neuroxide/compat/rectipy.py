@@ -856,6 +856,14 @@ class Network:
         weight_decay); ``loss``: mse, l1, ce, nll, kld, hinge (PyTorch's, mean reduction).
         The observer holds ``"out"`` (window means of the outputs over ``sampling_steps``),
         ``"loss"`` (one value per update) and, for epochs, ``"epoch_loss"``."""
+        record_output = kwargs.pop("record_output", True)
+        for key in ("record_loss", "retain_graph"):  # the loss is always recorded; no graph
+            kwargs.pop(key, None)
+        if kwargs.get("record_vars") or "closure" in kwargs:
+            raise NotImplementedError("fit_bptt: record_vars and closure (run records variables)")
+        kwargs.pop("record_vars", None)
+        if kwargs:
+            raise TypeError(f"fit_bptt: unexpected arguments {sorted(kwargs)}")
         trainer = self._trainer(optimizer, optimizer_kwargs, lr)
         loss_kwargs = dict(loss_kwargs or {})
         if loss not in _LOSSES:
@@ -895,7 +903,7 @@ class Network:
             outputs = np.concatenate(pieces)
         self._store(trainer)
         obs = self._observe(lambda: outputs, None, len(outputs), sampling_steps, 0,
-                            kwargs.pop("record_output", True), [])
+                            record_output, [])
         obs._data["loss"] = np.asarray(losses)
         if epochs:
             obs._data["epoch_loss"] = np.asarray(losses)
