@@ -167,6 +167,24 @@ def test_rectipy_fit_bptt_loss_falls_and_only_train_params_move():
     assert last < 0.2 * loss[0] and out.shape == y.shape
 
 
+def test_rectipy_fit_bptt_keeps_masked_edge_entries_at_zero():
+    net, x, y, w_in = classification_case()
+    mask = np.ones((3, 10))
+    mask[:, ::3] = 0
+    net._edges.pop()
+    net.add_edge("lif", "out", np.full((3, 10), 0.1), train="gd", mask=mask)
+    obs = net.fit_bptt([x] * 20, [y] * 20, optimizer="adam", lr=0.05, verbose=False)
+    w = net._out_func.weights
+    assert np.all(w[:, ::3] == 0) and np.abs(w[mask == 1] - 0.1).max() > 0.1
+    loss = obs.to_numpy("epoch_loss")
+    assert loss[-1] < 0.5 * loss[0]
+    out = net.run(x, verbose=False).to_numpy("out")
+    still = net.fit_bptt(x, y, lr=0.0, update_steps=300, verbose=False).to_numpy("out")
+    np.testing.assert_allclose(still, out, atol=1e-9)
+    with pytest.raises(ValueError, match="mask"):
+        net.add_edge("lif", "out", np.ones((3, 10)), mask=np.ones((2, 2)))
+
+
 def test_rectipy_fit_bptt_online_updates_and_equals_the_engine_forward():
     net, x, y, _ = classification_case()
     before = net.run(x, sampling_steps=5, verbose=False).to_numpy("out")

@@ -45,7 +45,7 @@ step in which ``v`` crosses the threshold (RectiPy: at the start of the next one
 reset then; node outputs are the state after the step (RectiPy returns the state before it).
 Not available (``NotImplementedError`` with the reason): ``ik.iku``, ``ik.ik_biexp`` and ik's
 recurrent conductance, ``reset=False``, per-neuron τ and τ_s, function nodes inside the graph,
-masked, filtered and RLS edges (``fit_rls`` fits a readout of the sampled outputs instead).
+filtered and RLS edges (``fit_rls`` fits a readout of the sampled outputs instead).
 """
 
 from __future__ import annotations
@@ -185,9 +185,9 @@ class _Node:
 
 class _Edge:
     def __init__(self, source: str, target: str, weights: np.ndarray, train: bool,
-                 delays: np.ndarray | None):
+                 delays: np.ndarray | None, mask: np.ndarray | None = None):
         self.source, self.target, self.weights = source, target, weights
-        self.train, self.delays = train, delays
+        self.train, self.delays, self.mask = train, delays, mask
 
     @property
     def label(self) -> str:
@@ -358,16 +358,17 @@ class Network:
                  edge_attrs: Any = None, **kwargs: Any) -> _Edge:
         """Source output → target input through ``weights`` (target × source; a source × target
         matrix is transposed as RectiPy does; none: standard normal). ``train="gd"`` makes the
-        weights trainable by :meth:`fit_bptt`; ``delays`` (whole steps, one per source neuron or
+        weights trainable by :meth:`fit_bptt`; ``mask`` (0/1, RectiPy's ``W ⊙ M``) keeps entries
+        at 0, in training too; ``delays`` (whole steps, one per source neuron or
         one for all) delay what each source neuron sends."""
         if train not in (None, "gd"):
             raise NotImplementedError(
                 f"add_edge: train={train!r}; fit_rls fits a readout of the sampled outputs "
                 "instead of an RLS edge (train='gd' and None are supported)")
         delays = kwargs.pop("delays", None)
-        for key in ("mask", "filter_weights"):
-            if key in kwargs:
-                raise NotImplementedError(f"add_edge: {key} (masked and filtered edges)")
+        mask = kwargs.pop("mask", None)
+        if "filter_weights" in kwargs:
+            raise NotImplementedError("add_edge: filter_weights (IIR-filtered edges)")
         if kwargs.pop("train_params", None) not in (None, ["weights"], ("weights",)):
             raise NotImplementedError("add_edge: train_params other than the weights")
         if kwargs:
@@ -382,13 +383,20 @@ class Network:
             w = w.T
         if w.shape != (tgt.n, src.n):
             raise ValueError(f"add_edge: weights of shape {w.shape}, expected ({tgt.n}, {src.n})")
+        if mask is not None:
+            mask = np.asarray(numpy(mask) != 0, dtype=np.float64)
+            if mask.shape == (src.n, tgt.n) and src.n != tgt.n:
+                mask = mask.T
+            if mask.shape != w.shape:
+                raise ValueError(f"add_edge: mask of shape {mask.shape}, expected {w.shape}")
+            w = w * mask  # RectiPy's W ⊙ M; fit_bptt keeps the masked entries at 0
         d = None
         if delays is not None:
             d = np.broadcast_to(np.asarray(delays), (src.n,))
             if np.any(d < 0) or np.any(d != np.round(d)):
                 raise ValueError(f"add_edge: delays must be whole numbers of steps ≥ 0, got {delays}")
             d = d.astype(np.int64)
-        edge = _Edge(source, target, w, train == "gd", d)
+        edge = _Edge(source, target, w, train == "gd", d, mask)
         self._edges.append(edge)
         return edge
 
@@ -730,7 +738,8 @@ class Network:
 
     def _trainer(self, optimizer: str = "sgd", optimizer_kwargs: dict | None = None,
                  lr: float = 1e-3, smooth: bool = False, detach_reset: bool = True) -> Any:
-        """The network in neuroxide's training crate (``_neuroxide.RectipyBptt``)."""
+        """The network in neuroxide's training crate (``_neuroxide.RectipyBptt``); its
+        ``_grad_mask`` zeroes the gradient of masked edge entries."""
         if optimizer not in ("sgd", "adam", "adamw"):
             raise NotImplementedError(
                 f"optimizer {optimizer!r}: neuroxide's optimisers are sgd, adam and adamw "
@@ -794,10 +803,18 @@ class Network:
                                       "weight_decay are supported)")
         # RectiPy's surrogate slope is a class attribute: the last spiking node's wins.
         slope = slopes[-1] if slopes else 1.0
-        return _neuroxide.RectipyBptt(
+        trainer = _neuroxide.RectipyBptt(
             self.dt, nodes, edges, index[self._input], index[self._output], readin=readin,
             readout=readout, gain=1.0, slope=slope, smooth=smooth, detach_reset=detach_reset,
             trainable=trainable, optimizer=optimizer, lr=float(lr), **options)
+        masks = {e.label: e.mask for e in self._graph_edges}
+        for name, e in (("readin", self._in_func), ("readout", self._out_func)):
+            if e is not None:
+                masks[name] = e.mask
+        self._grad_mask = np.concatenate([
+            np.ones(len(v)) if masks.get(name) is None else masks[name].reshape(-1)
+            for name, v in trainer.params()])
+        return trainer
 
     def _store(self, trainer: Any) -> None:
         """Write the trained parameters back into the nodes and edges."""
@@ -883,7 +900,7 @@ class Network:
                 trainer.reset()
                 p, value, grad = self._window(trainer, x, self._targets(y, len(x)), loss,
                                               loss_kwargs)
-                trainer.step(list(grad))
+                trainer.step(list(grad * self._grad_mask))
                 losses.append(value)
                 if verbose:
                     print(f"epoch {i + 1}/{len(xs)}: loss {value:.6g}")
@@ -895,7 +912,7 @@ class Network:
             for start in range(0, len(x), update_steps):
                 w = slice(start, start + update_steps)
                 p, value, grad = self._window(trainer, x[w], y[w], loss, loss_kwargs)
-                trainer.step(list(grad))
+                trainer.step(list(grad * self._grad_mask))
                 losses.append(value)
                 pieces.append(p)
                 if verbose:
