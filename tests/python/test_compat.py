@@ -271,14 +271,14 @@ def test_rectipy_network_equals_its_equations(kind):
 
 def test_rectipy_unsupported_templates_and_training_are_clear():
     net = rectipy.Network(1e-3)
-    with pytest.raises(NotImplementedError, match="Izhikevich"):
-        net.add_diffeq_node("ik", "neuron_model_templates.spiking_neurons.ik.ik", "I_ext", "s",
+    with pytest.raises(NotImplementedError, match="izhikevich"):
+        net.add_diffeq_node("ik", "neuron_model_templates.spiking_neurons.ik.iku", "I_ext", "s",
                             N=3, spike_var="spike", reset_var="v")
     with pytest.raises(ValueError, match="reset_var"):
         net.add_diffeq_node("q", "neuron_model_templates.spiking_neurons.qif.qif", "I_ext", "s",
                             N=3, spike_var="spike")
-    with pytest.raises(NotImplementedError, match="training"):
-        net.fit_bptt(None, None)
+    with pytest.raises(NotImplementedError, match="rmsprop"):
+        net.fit_bptt(np.zeros((5, 3)), np.zeros((5, 3)), optimizer="rmsprop")
 
 
 # --- cnsproject ---------------------------------------------------------------------------------

@@ -121,11 +121,15 @@ def test_rectipy_fit_ridge_recovers_a_readout_of_the_outputs():
     x = network().run(inputs, sampling_steps=10, verbose=False).to_numpy("out")
     assert x.shape == (300, n) and np.linalg.matrix_rank(x) == n
     w_true = rng.normal(0, 1, (n, 3))
-    with pytest.warns(UserWarning, match="readout node"):
-        obs = network().fit_ridge(inputs, x @ w_true, sampling_steps=10, alpha=1e-12,
-                                  verbose=False)
+    net = network()
+    obs = net.fit_ridge(inputs, x @ w_true, sampling_steps=10, alpha=1e-12, verbose=False)
     np.testing.assert_allclose(obs.to_numpy("w_out"), w_true.T, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(obs.to_numpy("y"), x @ w_true, atol=1e-8)
+    # The readout node was added (RectiPy's add_readout_node): the network now outputs X W.
+    out = net.run(inputs, sampling_steps=10, verbose=False).to_numpy("out")
+    np.testing.assert_allclose(out, obs.to_numpy("y"), atol=1e-8)
+    with pytest.warns(UserWarning, match="readout node"):
+        net.fit_ridge(inputs, out, sampling_steps=10, verbose=False)
     # Per-step targets are averaged over the sampling windows; α shrinks as (XᵀX + αI)⁻¹XᵀY.
     per_step = np.repeat(x @ w_true, 10, axis=0)
     obs = network().fit_ridge(inputs, per_step, sampling_steps=10, alpha=1.0, verbose=False,
@@ -142,8 +146,9 @@ def test_rectipy_fit_rls_converges_to_the_ridge_solution():
     w_true = rng.normal(0, 1, (x.shape[1], 3))
     y = x @ w_true
     # Without forgetting, RLS from P = αI ends exactly at the ridge solution of penalty 1/α.
-    with pytest.warns(UserWarning, match="readout node"):
-        obs = network().fit_rls(inputs, y, sampling_steps=10, alpha=10.0, verbose=False)
+    net = network()
+    obs = net.fit_rls(inputs, y, sampling_steps=10, alpha=10.0, verbose=False)
+    assert net._nodes["readout"].n == 3
     ridge = np.linalg.solve(x.T @ x + 0.1 * np.eye(x.shape[1]), x.T @ y)
     np.testing.assert_allclose(obs.to_numpy("w_out"), ridge.T, rtol=1e-6, atol=1e-9)
     # Each prediction is made before its own update: the first is 0, the loss falls to ~0.

@@ -31,6 +31,7 @@ pub mod optim;
 mod packed;
 pub mod params;
 pub mod readout;
+pub mod rectipy;
 pub mod spiking;
 pub mod tasks;
 pub mod trainer;
