@@ -22,6 +22,7 @@
 //! ```
 
 pub mod config;
+pub mod conv2d;
 pub mod linalg;
 pub mod loss;
 pub mod model;
@@ -32,6 +33,7 @@ pub mod spiking;
 pub mod tasks;
 pub mod trainer;
 
+pub use conv2d::{Conv2dModel, Conv2dSpec, ConvGeometry, ConvReadout};
 pub use loss::{Loss, LossKind};
 pub use model::{
     Forward, Layer, LowRank, NetworkType, PassOptions, RateModel, RateModelSpec, Recurrent,
