@@ -1,26 +1,30 @@
 """Rosenbaum's NeuroSimTools models (``neurosimtools/NeuroRNN.py``) over the neuroxide engine.
 
-- :class:`SpikingModel` (``NeuronModel='EIF'``): ``forward(x0, dt, x, T, initial_V, initial_Y,
-  dtRecord, Tburn, VIRecord)`` → the ``SimResults`` dict (``r``, ``S``, ``Y``, ``V``). The
-  network runs as one EIF population (forward Euler, no refractory period, voltage floor
-  ``Vlb``) with NeuroSimTools' filtered synapses ``Y ← Y + (dt/τ)(−Y + S)``, the recurrent
-  matrix as explicit couplings and ``x0 + J_x x`` as a per-step input.
+- :class:`SpikingModel` (``NeuronModel='EIF'`` or ``'LIF'``): ``forward(x0, dt, x, T, initial_V,
+  initial_Y, dtRecord, Tburn, VIRecord)`` → the ``SimResults`` dict (``r``, ``S``, ``Y``, ``V``).
+  The network runs as EIF (``eif``) or LIF (``lif_psc_exp``) populations (forward Euler, no
+  refractory period, voltage floor ``Vlb``) with NeuroSimTools' filtered synapses
+  ``Y ← Y + (dt/τ)(−Y + S)``, the recurrent matrix as explicit couplings and ``x0 + J_x x`` as a
+  per-step input; neurons are grouped into populations by the time constants of their inputs.
 - :class:`RateModel`: ``forward(x, Nt, initial_state, return_time_series,
   store_hidden_history)``. R-type ``r ← r + η(−r + f(J r + b + J_x x))`` runs as a rate network
   stepped by forward Euler with ``dt/τ = η``; Z-type ``z ← z + η(−z + J f(z) + b + J_x x)`` runs
   through the training crate's model (``rate_history`` holds f(z); ``hidden_state`` the final z).
   The readout ``J_out r + b_out`` is applied to the rates. ``fit(x, target, mask, loss,
-  optimizer, lr, epochs)`` replaces the user's PyTorch loop: full-batch BPTT steps on
-  (batch, time, features) data, updating ``J``, ``Jx``, ``Jout``, ``bias``, ``bout`` in place.
+  optimizer, lr, epochs, batch_size, seed)`` replaces the user's PyTorch loop: BPTT steps on
+  (batch, time, features) data, full-batch or on shuffled mini-batches, updating ``J``, ``Jx``,
+  ``Jout``, ``bias``, ``bout`` in place; ``parameters()`` returns those arrays themselves.
+- :class:`Conv2dRateModel`: the same updates with 2-D convolutions, through the training crate
+  (``crates/train/src/conv2d.rs``), with ``forward`` and ``fit``.
 
-Not available yet (``NotImplementedError``): the LIF and callable neuron models (neuroxide's
-LIF models fix their own synapses), ``Conv2dRateModel``, and ``parameters()`` for a torch
-optimiser (use ``fit``). Inputs and outputs are NumPy
-arrays (torch tensors are accepted as inputs); time is in ms as in NeuroSimTools' examples.
+Callable neuron models and transfer functions raise ``NotImplementedError`` (Python code cannot
+run in the Rust kernels) naming the built-in alternatives. Inputs and outputs are NumPy arrays
+(torch tensors are accepted as inputs); time is in ms as in NeuroSimTools' examples.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -157,6 +161,9 @@ class SpikingModel:
         files = Files()
         if isinstance(initial_V, str) and initial_V == "keep" and (
                 self._V is None or self._V.shape[0] != batch):
+            # As NeuroSimTools without a stored V; here the final voltages are never kept.
+            warnings.warn("initial_V='keep': the final voltages of a run are not kept; starting "
+                          "from 'random' (pass the voltages as an array to continue)", stacklevel=2)
             initial_V = "random"
         elif isinstance(initial_V, str) and initial_V == "keep":
             initial_V = self._V
