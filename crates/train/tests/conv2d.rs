@@ -173,7 +173,7 @@ fn forward_equals_the_convolution_sums() {
                                 for kj in 0..3 {
                                     let (ii, jj) =
                                         (i as isize + ki as isize - 1, (2 * j + kj) as isize);
-                                    if ii >= 0 && ii < 6 && jj < 9 {
+                                    if (0..6).contains(&ii) && jj < 9 {
                                         a += kin[((co * 3 + ci) * 3 + ki) * 3 + kj]
                                             * xt[(ci * 6 + ii as usize) * 9 + jj as usize];
                                     }
