@@ -75,6 +75,38 @@ def test_neuroflame_mean_field_of_an_all_to_all_network(tmp_path):
     assert abs(rates[0, -1].mean() - m[0]) < 1e-6 * m[0], (rates[0, -1].mean(), m)
 
 
+def test_neuroflame_ff_input_replaces_the_drive(tmp_path):
+    """model(ff_input=...) (N_BATCH, N_STEPS, N): every neuron gets its own drive per step; with
+    all-to-all couplings each neuron relaxes to relu(ff_i + I_pop) around the population means."""
+    conf = tmp_path / "a2a.yml"
+    conf.write_text("N_NEURON: 40\nfrac: [0.5, 0.5]\nCON_TYPE: all2all\nIF_NMDA: 0\nTASK: None\n"
+                    "DT: 0.001\nDURATION: 1.0\nT_STEADY: 1.0\nT_WINDOW: 0.1\nRATE_DYN: 1\n"
+                    "TAU: [0.02, 0.01]\nSYN_DYN: 1\nTAU_SYN: [0.004, 0.002]\nTHRESH: [0.0, 0.0]\n"
+                    "Ja0: [2.0, 1.0]\nM0: 1.0\nGAIN: 0.5\nJab: [1.0, -1.5, 1.0, -1.0]\n"
+                    "FLOAT_PRECISION: 64\n")
+    rng = np.random.default_rng(8)
+    steps, window = 2000, 100
+    ff = np.repeat(rng.uniform(0.5, 3.0, (3, 1, 40)), steps + window, axis=1)
+    ff[:, steps // 2 + 300:] *= 1.5  # a change late in the run: the steps are read in order
+    model = nf.Network(conf)
+    rates = model(ff_input=ff)
+    assert rates.shape == (3, 11, 20) and model.results.spec["lanes"] == 3
+    dt, tau, tau_syn = 0.001, np.repeat([0.02, 0.01], 20), np.array([0.004, 0.002])
+    J = 0.5 * np.array([[1.0, -1.5], [1.0, -1.0]])
+    r, current = np.zeros((3, 40)), np.zeros((3, 2))
+    for k in range(steps):
+        m = np.stack([r[:, :20].mean(axis=1), r[:, 20:].mean(axis=1)], axis=1)
+        current = current * np.exp(-dt / tau_syn) + (m @ J.T) * dt / tau_syn
+        r = r * np.exp(-dt / tau) + np.maximum(ff[:, k] + np.repeat(current, 20, axis=1), 0) * dt / tau
+    np.testing.assert_allclose(rates[:, -1], r[:, :20], rtol=1e-6, atol=1e-12)
+    # NeuroFlame's N_STEPS or the run's own steps; any other shape is an error naming it.
+    np.testing.assert_array_equal(model(ff_input=ff[:, :steps]), rates)
+    with pytest.raises(ValueError, match="N_STEPS"):
+        model(ff_input=ff[:, :10])
+    # Without ff_input the config's drive is back.
+    assert not np.allclose(model(), rates[:1])
+
+
 def test_neuroflame_errors():
     with pytest.raises(FileNotFoundError):
         nf.Network("no_such_config.yml")
@@ -287,6 +319,169 @@ def test_cnsproject_e_i_populations_equal_their_equations():
     np.testing.assert_allclose(monitor.get("traces"), XE, atol=1e-12)
     with pytest.raises(ValueError, match="R·C"):
         cnsproject.LIFPopulation(10)
+
+
+def _cns_reference(steps, cur_a, cur_b, w0, ts, lr, wd=0.0, soft=None, bounds=(0.0, 1.0),
+                   rule="stdp", tau_c=1.0, tau_d=1.0, reward=None, window=50):
+    """Two LIF layers A → B (R=1, C=20, −55 mV) with a learning A→B connection, as the engine
+    orders a step: B's synaptic current gets ts·w·s_A of the previous step (w after that step's
+    update), the membranes move, spikes reset, the population traces (A: τ 8, scale 1.5; B: τ 12,
+    scale 1) take the spikes, then cnsproject's rule changes w."""
+    na, nb = w0.shape
+    u_a, u_b, g = np.full(na, -70.0), np.full(nb, -70.0), np.zeros(nb)
+    x_a, x_b, s_a, s_b = np.zeros(na), np.zeros(nb), np.zeros(na), np.zeros(nb)
+    w, c, d = w0.copy(), np.zeros_like(w0), 0.0
+    hist_a, hist_b = [], []
+    spikes_b = []
+    lo, hi = bounds
+    for k in range(steps):
+        g = g * np.exp(-1 / 10) + (ts * w * s_a[:, None]).sum(axis=0)
+        u_a = u_a - (u_a + 70 - cur_a[k]) / 20
+        u_b = u_b - (u_b + 70 - (cur_b[k] + g)) / 20
+        s_a, s_b = (u_a >= -55).astype(float), (u_b >= -55).astype(float)
+        u_a[s_a > 0], u_b[s_b > 0] = -70, -70
+        x_a, x_b = x_a * np.exp(-1 / 8) + 1.5 * s_a, x_b * np.exp(-1 / 12) + s_b
+        hist_a, hist_b = (hist_a + [s_a])[-window:], (hist_b + [s_b])[-window:]
+        pa, pb = (x_a, x_b) if not rule.startswith("flat") else (sum(hist_a), sum(hist_b))
+        f = 1.0 if soft is None else soft[0] * np.maximum((hi - w) * (w - lo), 0) ** soft[1]
+        stdp = f * (lr[0] * pa[:, None] * s_b[None, :] - lr[1] * pb[None, :] * s_a[:, None])
+        if rule.endswith("rstdp"):
+            spiked = np.logical_or(s_a[:, None] > 0, s_b[None, :] > 0)
+            c = c + (-c / tau_c + spiked * (stdp - wd * w))
+            d = d + (-d / tau_d + reward[k])
+            w = w + c * d
+        else:
+            w = w + stdp - wd * w
+        w = np.clip(w, lo, hi)
+        spikes_b.append(s_b)
+    return w, np.array(spikes_b)
+
+
+def _cns_network(rule, steps, cur_a, cur_b, J, ts, **kwargs):
+    net = cnsproject.Network(dt=1.0, reward=kwargs.pop("reward_object", None))
+    net.add_layer(cnsproject.LIFPopulation(6, R=1, C=20, tau_s=8, trace_scale=1.5), "A")
+    net.add_layer(cnsproject.LIFPopulation(3, R=1, C=20, tau_s=12), "B")
+    A, B = net.layers["A"], net.layers["B"]
+    net.add_connection(cnsproject.DenseConnection(A, B, J=J, tau_s=10, trace_scale=ts,
+                                                  learning_rule=rule, **kwargs), "A", "B")
+    net.add_monitor(cnsproject.Monitor(B, ["s"]), "B")
+    return net
+
+
+@pytest.mark.parametrize("rule,kwargs,ref", [
+    (cnsproject.STDP, {"lr": (0.05, 0.04)}, {"lr": (0.05, 0.04)}),
+    (cnsproject.STDP, {"lr": 0.5, "weight_decay": 0.01, "gamma": 0.8, "beta": 1.5, "wmin": 0.05},
+     {"lr": (0.5, 0.5), "wd": 0.01, "soft": (0.8, 1.5), "bounds": (0.05, 1.0)}),
+    (cnsproject.FlatSTDP, {"lr": (0.004, 0.005), "trace_periode": 7, "weight_decay": 0.002},
+     {"lr": (0.004, 0.005), "wd": 0.002, "rule": "flat_stdp", "window": 7}),
+])
+def test_cnsproject_learning_rules_equal_their_equations(rule, kwargs, ref):
+    rng = np.random.default_rng(5)
+    steps = 200
+    cur_a, cur_b = 14 + 6 * rng.random((steps, 6)), 12 + 4 * rng.random((steps, 3))
+    net = _cns_network(rule, steps, cur_a, cur_b, J=3.0, ts=10.0, **kwargs)
+    conn = net.connections["A_to_B"]
+    np.testing.assert_allclose(conn.w, 0.5)
+    net.run(steps, inputs={"A": cur_a, "B": cur_b})
+    w, spikes_b = _cns_reference(steps, cur_a, cur_b, np.full((6, 3), 0.5), 10.0, **ref)
+    assert spikes_b.sum() > 10
+    np.testing.assert_array_equal(net.monitors["B"].get("s"), spikes_b > 0)
+    assert np.abs(w - 0.5).max() > 0.02, "the weights learned"
+    np.testing.assert_allclose(conn.w, w, atol=1e-10)
+
+
+def test_cnsproject_rstdp_with_a_reward_schedule_equals_its_equations():
+    rng = np.random.default_rng(6)
+    steps = 200
+    cur_a, cur_b = 14 + 6 * rng.random((steps, 6)), 12 + 4 * rng.random((steps, 3))
+    reward = np.where((np.arange(steps) // 50) % 2 == 0, 1.0, -1.0)
+    net = _cns_network(cnsproject.RSTDP, steps, cur_a, cur_b, J=3.0, ts=10.0, lr=0.05,
+                       tau_c=5.0, weight_decay=0.01, wmin=0.01,
+                       reward_object=cnsproject.Reward(tau_d=3.0))
+    net.run(steps, inputs={"A": cur_a, "B": cur_b}, reward=reward)
+    w, spikes_b = _cns_reference(steps, cur_a, cur_b, np.full((6, 3), 0.5), 10.0,
+                                 lr=(0.05, 0.05), wd=0.01, rule="rstdp", tau_c=5.0, tau_d=3.0,
+                                 reward=reward, bounds=(0.01, 1.0))
+    np.testing.assert_array_equal(net.monitors["B"].get("s"), spikes_b > 0)
+    assert np.abs(w - 0.5).max() > 0.02, "the weights learned"
+    np.testing.assert_allclose(net.connections["A_to_B"].w, w, atol=1e-10)
+    # A callable of the step gives the same schedule; Reward.compute is the same dopamine.
+    again = _cns_network(cnsproject.RSTDP, steps, cur_a, cur_b, J=3.0, ts=10.0, lr=0.05,
+                         tau_c=5.0, weight_decay=0.01, wmin=0.01,
+                         reward_object=cnsproject.Reward(tau_d=3.0))
+    again.run(steps, inputs={"A": cur_a, "B": cur_b}, reward=lambda i: reward[i])
+    np.testing.assert_array_equal(again.connections["A_to_B"].w, net.connections["A_to_B"].w)
+    dopamine = cnsproject.Reward(tau_d=3.0)
+    assert [dopamine.compute(reward=1.0) for _ in range(2)] == [1.0, 1.0 + (1.0 - 1.0 / 3.0)]
+    # Learned weights carry over to the next run (as explicit synapses); learning off keeps them.
+    learned = net.connections["A_to_B"].w
+    net.train(False)
+    net.run(steps, inputs={"A": cur_a, "B": cur_b})
+    np.testing.assert_array_equal(net.connections["A_to_B"].w, learned)
+    _, fixed = _cns_reference(steps, cur_a, cur_b, learned, 10.0, lr=(0.0, 0.0),
+                              bounds=(0.01, 1.0))
+    np.testing.assert_array_equal(net.monitors["B"].get("s"), fixed > 0)
+
+
+def test_cnsproject_noop_with_weight_decay_only_decays():
+    net = _cns_network(cnsproject.NoOp, 50, None, None, J=3.0, ts=2.0, weight_decay=0.02)
+    net.run(50, inputs={"A": np.full((50, 6), 20.0)})
+    np.testing.assert_allclose(net.connections["A_to_B"].w, 0.5 * 0.98 ** 50, rtol=1e-12)
+    plain = _cns_network(cnsproject.NoOp, 50, None, None, J=3.0, ts=2.0)
+    plain.run(50)
+    assert "A_to_B.weights" not in plain.results
+    np.testing.assert_array_equal(plain.connections["A_to_B"].w, 0.5)
+
+
+def test_cnsproject_refuses_what_it_cannot_run():
+    with pytest.raises(NotImplementedError, match="closed-loop"):
+        cnsproject.Network(decision=object())
+    net = _cns_network(cnsproject.STDP, 10, None, None, J=3.0, ts=1.0)
+    with pytest.raises(NotImplementedError, match="one_step"):
+        net.run(10, one_step=True)
+    with pytest.raises(NotImplementedError, match="clamp"):
+        net.run(10, clamp={"A": np.ones(6, bool)})
+    with pytest.raises(ValueError, match="no connection learns with RSTDP"):
+        net.run(10, reward=np.ones(10))
+    with pytest.raises(ValueError, match="learning_rule"):
+        cnsproject.DenseConnection(net.layers["A"], net.layers["B"], learning_rule="stdp")
+    with pytest.raises(ValueError, match="unknown arguments"):
+        cnsproject.DenseConnection(net.layers["A"], net.layers["B"], w_max=2)
+
+
+def test_cnsproject_masks_and_time_constants_per_sign():
+    """Masked synapses are absent; excitatory and inhibitory connections onto one layer keep
+    their own tau_s (tau_exc, tau_inh)."""
+    rng = np.random.default_rng(7)
+    steps, cur = 150, 16 + 8 * rng.random((150, 4))
+    net = cnsproject.Network(dt=1.0)
+    net.add_layer(cnsproject.LIFPopulation(4, R=1, C=20), "E")
+    net.add_layer(cnsproject.LIFPopulation(4, R=1, C=20, is_inhibitory=True), "I")
+    net.add_layer(cnsproject.LIFPopulation(2, R=1, C=20), "O")
+    E, I, O = net.layers["E"], net.layers["I"], net.layers["O"]
+    net.add_connection(cnsproject.DenseConnection(E, O, J=40, tau_s=5), "E", "O")
+    net.add_connection(cnsproject.DenseConnection(I, O, J=30, tau_s=20), "I", "O")
+    net.add_monitor(cnsproject.Monitor(O, ["u"]), "O")
+    mask = np.zeros((4, 2), bool)
+    mask[:2, 0] = True
+    net.run(steps, inputs={"E": cur, "I": cur[:, ::-1], "O": np.full((steps, 2), 10.0)},
+            masks={"E_to_O": mask})
+    uE, uI, uO = np.full(4, -70.0), np.full(4, -70.0), np.full(2, -70.0)
+    sE, sI, ge, gi, U = np.zeros(4), np.zeros(4), np.zeros(2), np.zeros(2), []
+    keep = (~mask).astype(float)
+    for k in range(steps):
+        ge = ge * np.exp(-1 / 5) + 10 * (sE[:, None] * keep).sum(axis=0)
+        gi = gi * np.exp(-1 / 20) - 30 / 4 * sI.sum()
+        uE = uE - (uE + 70 - cur[k]) / 20
+        uI = uI - (uI + 70 - cur[k, ::-1]) / 20
+        uO = uO - (uO + 70 - (10 + ge + gi)) / 20
+        sE, sI = (uE >= -55).astype(float), (uI >= -55).astype(float)
+        uE[sE > 0], uI[sI > 0], uO[uO >= -55] = -70, -70, -70
+        U.append(uO.copy())
+    np.testing.assert_allclose(net.monitors["O"].get("u"), U, atol=1e-9)
+    net.add_connection(cnsproject.DenseConnection(E, O, J=1, tau_s=7), "E", "O2")
+    with pytest.raises(NotImplementedError, match="one synaptic time constant per sign"):
+        net.run(steps, inputs={"E": cur})
 
 
 # --- core additions -----------------------------------------------------------------------------

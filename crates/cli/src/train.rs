@@ -7,9 +7,12 @@ use anyhow::{Context, Result};
 use clap::Args;
 use neuroxide::Real;
 use neuroxide_train::config::{NetworkChoice, TrainSetup};
+use neuroxide_train::fit::Method;
 use neuroxide_train::spiking::SpikingRnn;
 use neuroxide_train::trainer::{Network, Stop};
-use neuroxide_train::{Layer, NetworkType, PassOptions, RateModel, TaskKind, Trainer, Transfer};
+use neuroxide_train::{
+    Layer, NetworkType, PassOptions, RateModel, TaskKind, Trainer, TrainerOptions, Transfer,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -26,6 +29,9 @@ pub struct TrainArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Worker threads (default: every core; the results do not depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 pub fn train(args: &TrainArgs) -> Result<ExitCode> {
@@ -86,15 +92,47 @@ trait Export<T: Real>: Network<T> {
     /// equivalent in the run engine.
     fn export(&self, setup: &TrainSetup, name: &str, out: &Path)
     -> std::result::Result<(), String>;
+    /// Fit the readout only (`train.method: ridge | rls`); the mean squared error on the fitted
+    /// samples.
+    fn fit_readout(
+        &mut self,
+        setup: &TrainSetup,
+        options: &TrainerOptions,
+    ) -> std::result::Result<f64, neuroxide_train::TrainError>;
 }
 
 impl<T: Real> Export<T> for SpikingRnn<T> {
     fn export(&self, _: &TrainSetup, _: &str, _: &Path) -> std::result::Result<(), String> {
         Err("the surrogate-gradient LIF network (reset to 0, discrete-time filter) has no model-file equivalent".into())
     }
+    fn fit_readout(
+        &mut self,
+        setup: &TrainSetup,
+        _: &TrainerOptions,
+    ) -> std::result::Result<f64, neuroxide_train::TrainError> {
+        Err(neuroxide_train::TrainError::invalid(
+            "train.method",
+            &setup.file.train.method,
+            "bptt for a spiking network",
+        ))
+    }
 }
 
 impl<T: Real> Export<T> for RateModel<T> {
+    fn fit_readout(
+        &mut self,
+        setup: &TrainSetup,
+        options: &TrainerOptions,
+    ) -> std::result::Result<f64, neuroxide_train::TrainError> {
+        neuroxide_train::fit::fit_readout(
+            self,
+            &setup.task,
+            options.batch_size,
+            options.iterations,
+            setup.method,
+            &options.pass,
+        )
+    }
     fn export(
         &self,
         setup: &TrainSetup,
@@ -252,11 +290,12 @@ fn run_with<T: Real, M: Export<T>>(
         Err(e) => return fail(e),
     };
     let optimizer = setup.optimizer(model.params().values.len());
-    let mut trainer =
-        match Trainer::new(model, setup.task.clone(), optimizer, setup.options.clone()) {
-            Ok(t) => t,
-            Err(e) => return fail(e),
-        };
+    let mut options = setup.options.clone();
+    options.pass.threads = args.threads.unwrap_or(0);
+    let mut trainer = match Trainer::new(model, setup.task.clone(), optimizer, options) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     let checkpoint = out.join("checkpoint.npz");
     if args.resume {
         let arrays = neuroxide_io::read_npz(&checkpoint)
@@ -274,48 +313,66 @@ fn run_with<T: Real, M: Export<T>>(
     let start_iteration = trainer.iteration;
     let quiet = args.quiet;
     let mut last_line = String::new();
-    // Training runs in chunks between checkpoints.
-    let stop = loop {
-        let chunk_end = trainer
-            .iteration
-            .checked_div(save_every)
-            .map_or(total, |c| (c + 1) * save_every)
-            .min(total);
-        let target = trainer.options.iterations;
-        trainer.options.iterations = chunk_end;
-        let result = trainer.train(|r, e| {
-            let rate = (r.iteration - start_iteration) as f64 / started.elapsed().as_secs_f64();
-            let score = |s: Option<f64>| match (s, setup.task.kind) {
-                (Some(s), TaskKind::Odr) => format!(", phase error {s:.1}°"),
-                (Some(s), _) => format!(", accuracy {:.1} %", 100.0 * s),
-                (None, _) => String::new(),
-            };
-            if let Some(e) = e {
-                last_line = format!(
-                    "iteration {}/{total}: loss {:.5}{}; held-out loss {:.5}{}; {rate:.1} it/s",
-                    r.iteration,
-                    r.loss,
-                    score(r.score),
-                    e.loss,
-                    score(e.score)
-                );
-                if !quiet {
-                    println!("{last_line}");
-                }
-            }
-        });
-        trainer.options.iterations = target;
-        let stop = match result {
-            Ok(s) => s,
-            Err(e) => {
-                // Keep what was learnt up to the failure.
-                let _ = neuroxide_io::write_npz(&checkpoint, &trainer.state_arrays());
-                return fail(e);
-            }
+    if setup.method != Method::Bptt {
+        let options = trainer.options.clone();
+        let mse = match trainer.model.fit_readout(setup, &options) {
+            Ok(v) => v,
+            Err(e) => return fail(e),
         };
-        neuroxide_io::write_npz(&checkpoint, &trainer.state_arrays())?;
-        if stop != Stop::Iterations || trainer.iteration >= total {
-            break stop;
+        trainer.iteration = options.iterations;
+        if !quiet {
+            println!(
+                "fitted the readout by {} on {} batches: mean squared error {mse:.5}",
+                setup.file.train.method, options.iterations
+            );
+        }
+    }
+    // Training runs in chunks between checkpoints.
+    let stop = if setup.method != Method::Bptt {
+        Stop::Iterations
+    } else {
+        loop {
+            let chunk_end = trainer
+                .iteration
+                .checked_div(save_every)
+                .map_or(total, |c| (c + 1) * save_every)
+                .min(total);
+            let target = trainer.options.iterations;
+            trainer.options.iterations = chunk_end;
+            let result = trainer.train(|r, e| {
+                let rate = (r.iteration - start_iteration) as f64 / started.elapsed().as_secs_f64();
+                let score = |s: Option<f64>| match (s, setup.task.kind) {
+                    (Some(s), TaskKind::Odr) => format!(", phase error {s:.1}°"),
+                    (Some(s), _) => format!(", accuracy {:.1} %", 100.0 * s),
+                    (None, _) => String::new(),
+                };
+                if let Some(e) = e {
+                    last_line = format!(
+                        "iteration {}/{total}: loss {:.5}{}; held-out loss {:.5}{}; {rate:.1} it/s",
+                        r.iteration,
+                        r.loss,
+                        score(r.score),
+                        e.loss,
+                        score(e.score)
+                    );
+                    if !quiet {
+                        println!("{last_line}");
+                    }
+                }
+            });
+            trainer.options.iterations = target;
+            let stop = match result {
+                Ok(s) => s,
+                Err(e) => {
+                    // Keep what was learnt up to the failure.
+                    let _ = neuroxide_io::write_npz(&checkpoint, &trainer.state_arrays());
+                    return fail(e);
+                }
+            };
+            neuroxide_io::write_npz(&checkpoint, &trainer.state_arrays())?;
+            if stop != Stop::Iterations || trainer.iteration >= total {
+                break stop;
+            }
         }
     };
     let evaluation = trainer

@@ -123,6 +123,37 @@ fn a_resumed_run_ends_where_the_uninterrupted_one_does() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// The batch is split into blocks of 16 lanes whatever the thread count, so the trained
+/// parameters are the same bits on 1 and 3 threads (batch 40: three blocks).
+#[test]
+fn trained_parameters_do_not_depend_on_the_thread_count() {
+    let d = dir("threads");
+    let file = write(
+        &d,
+        "small.yaml",
+        &SMALL
+            .replace("batch_size: 8", "batch_size: 40")
+            .replace("iterations: 40", "iterations: 6"),
+    );
+    let mut results = Vec::new();
+    for threads in ["1", "3"] {
+        let out = d.join(format!("t{threads}"));
+        let (code, _, stderr) = neuroxide(&[
+            "train",
+            &file,
+            "--out",
+            out.to_str().unwrap(),
+            "--threads",
+            threads,
+            "-q",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        results.push(params(&out));
+    }
+    assert_eq!(results[0], results[1]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 fn error_of(name: &str, text: &str) -> String {
     let d = dir(name);
     let file = write(&d, "bad.yaml", text);
@@ -178,4 +209,52 @@ fn bad_training_files_give_clear_errors() {
         .replace("rho_recurrent: 1.2", "rho_recurrent: 40.0");
     let e = error_of("nan", &nan);
     assert!(e.contains("not finite") || e.contains("diverged"), "{e}");
+
+    let e = error_of(
+        "method",
+        &SMALL.replace("  save_every: 20", "  save_every: 20\n  method: lasso"),
+    );
+    assert!(
+        e.contains("bad.yaml:") && e.contains("`train.method`") && e.contains("bptt, ridge or rls"),
+        "{e}"
+    );
+    let e = error_of(
+        "alpha",
+        &SMALL.replace("  save_every: 20", "  save_every: 20\n  alpha: 0.1"),
+    );
+    assert!(
+        e.contains("`train.alpha`") && e.contains("method bptt"),
+        "{e}"
+    );
+}
+
+/// `train.method: ridge` fits the readout of the random network in closed form: the held-out
+/// accuracy is far above chance, and the outputs are written as for BPTT.
+#[test]
+fn ridge_method_fits_the_readout() {
+    let d = dir("ridge");
+    let file = write(
+        &d,
+        "ridge.yaml",
+        &SMALL
+            .replace("iterations: 40", "iterations: 6")
+            .replace("  save_every: 20", "  method: ridge\n  alpha: 1.0e-4"),
+    );
+    let out = d.join("out");
+    let (code, stdout, stderr) = neuroxide(&["train", &file, "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("fitted the readout by ridge on 6 batches"),
+        "{stdout}"
+    );
+    let json = std::fs::read_to_string(out.join("train.json")).unwrap();
+    let score: f64 = json
+        .lines()
+        .find(|l| l.contains("held_out_score"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|v| v.trim().trim_end_matches(',').parse().unwrap())
+        .unwrap();
+    assert!(score > 0.8, "{json}");
+    assert!(out.join("model.yaml").exists() && out.join("params.npz").exists());
+    std::fs::remove_dir_all(&d).unwrap();
 }

@@ -49,6 +49,28 @@ pub trait Real:
     fn mul_add(self, a: Self, b: Self) -> Self;
 }
 
+/// 1.5·2²³: adding and subtracting it rounds an f32 to an integer.
+const MAGIC_F32: f32 = 12_582_912.0;
+/// 1.5·2⁵²: adding and subtracting it rounds an f64 to an integer.
+const MAGIC_F64: f64 = 6_755_399_441_055_744.0;
+
+/// 2ⁿ for `shifted = n + 1.5·2²³` (n an integer in [−126, 127]), built from the bits: `shifted`
+/// lies in [2²³, 2²⁴), where one unit of the last place is 1, so its bits minus those of the
+/// constant are n. (Not `n as i32`: that saturating conversion does not vectorise. For NaN the
+/// result is garbage, but the exponentials multiply it by a NaN.)
+#[inline(always)]
+fn pow2_f32(shifted: f32) -> f32 {
+    let n_bits = shifted.to_bits().wrapping_sub(MAGIC_F32.to_bits());
+    f32::from_bits(n_bits.wrapping_add(127) << 23)
+}
+
+/// 2ⁿ for `shifted = n + 1.5·2⁵²` (n in [−1022, 1023]), as [`pow2_f32`].
+#[inline(always)]
+fn pow2_f64(shifted: f64) -> f64 {
+    let n_bits = shifted.to_bits().wrapping_sub(MAGIC_F64.to_bits());
+    f64::from_bits(n_bits.wrapping_add(1023) << 52)
+}
+
 /// `e^x` in f32 without a libm call: `x = n ln 2 + r` with `n` the nearest integer of `x/ln 2`
 /// (rounded by adding and subtracting 1.5·2²³) and `|r| ≤ ln 2 / 2` (Cody–Waite split of ln 2),
 /// `e^r` by its Taylor polynomial of degree 7 (truncation below 5·10⁻⁹ relative; Estrin's scheme), times `2^n` built
@@ -56,11 +78,12 @@ pub trait Real:
 /// clamped to that range (so `e^x` is never 0 or ∞), NaN stays NaN.
 #[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
-    const MAGIC: f32 = 12_582_912.0;
+    const MAGIC: f32 = MAGIC_F32;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
+    let shifted = x * std::f32::consts::LOG2_E + MAGIC;
+    let n = shifted - MAGIC;
     let r = (x - n * LN2_HI) - n * LN2_LO;
     // Estrin's scheme: the same polynomial as Horner's rule with a dependency chain of four
     // multiply–adds instead of seven (the neuron loops that call this are latency-bound).
@@ -71,8 +94,7 @@ pub fn exp_f32(x: f32) -> f32 {
     let p45 = 1.0 / 24.0 + r * (1.0 / 120.0);
     let p67 = 1.0 / 720.0 + r * (1.0 / 5040.0);
     let p = (p01 + r2 * p23) + r4 * (p45 + r2 * p67);
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
-    p * scale
+    p * pow2_f32(shifted)
 }
 
 /// `e^x` in f64 without a libm call, as [`exp_f32`] with the Taylor polynomial of degree 13
@@ -80,11 +102,12 @@ pub fn exp_f32(x: f32) -> f32 {
 /// [−708, 709].
 #[inline(always)]
 pub fn exp_f64(x: f64) -> f64 {
-    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    const MAGIC: f64 = MAGIC_F64;
     const LN2_HI: f64 = 6.931_457_519_531_25e-1;
     const LN2_LO: f64 = 1.428_606_820_309_417_2e-6;
     let x = x.clamp(-708.0, 709.0);
-    let n = (x * std::f64::consts::LOG2_E + MAGIC) - MAGIC;
+    let shifted = x * std::f64::consts::LOG2_E + MAGIC;
+    let n = shifted - MAGIC;
     let r = (x - n * LN2_HI) - n * LN2_LO;
     let mut p = 1.0 / 6_227_020_800.0;
     for c in [
@@ -104,8 +127,7 @@ pub fn exp_f64(x: f64) -> f64 {
     ] {
         p = p * r + c;
     }
-    let scale = f64::from_bits(((n as i64 + 1023) as u64) << 52);
-    p * scale
+    p * pow2_f64(shifted)
 }
 
 /// `tanh x` in f32 without a libm call: the odd Taylor polynomial of degree 11 for `|x| < 0.3`
@@ -215,6 +237,24 @@ mod tests {
         assert!(exp_f32(f32::NAN).is_nan() && exp_f64(f64::NAN).is_nan());
         assert!(exp_f32(-1e4) > 0.0 && exp_f32(1e4).is_finite());
         assert!(exp_f64(-1e6) > 0.0 && exp_f64(1e6).is_finite());
+    }
+
+    /// 2ⁿ built from the bits of the shifted argument equals 2ⁿ from `n as i32` (the form that
+    /// does not vectorise) for every n the clamped arguments give.
+    #[test]
+    fn exponent_from_bits_equals_the_integer_conversion() {
+        for i in 0..=200_000 {
+            let x = (-87.0 + 175.0 * i as f32 / 200_000.0) * std::f32::consts::LOG2_E;
+            let shifted = x + MAGIC_F32;
+            let n = shifted - MAGIC_F32;
+            let old = f32::from_bits(((n as i32 + 127) as u32) << 23);
+            assert_eq!(pow2_f32(shifted).to_bits(), old.to_bits(), "{x}");
+            let x = (-708.0 + 1417.0 * i as f64 / 200_000.0) * std::f64::consts::LOG2_E;
+            let shifted = x + MAGIC_F64;
+            let n = shifted - MAGIC_F64;
+            let old = f64::from_bits(((n as i64 + 1023) as u64) << 52);
+            assert_eq!(pow2_f64(shifted).to_bits(), old.to_bits(), "{x}");
+        }
     }
 
     #[test]

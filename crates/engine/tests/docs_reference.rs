@@ -112,6 +112,11 @@ const CATEGORIES: &[(&str, &str, &str)] = &[
         "plasticity.md",
         "Weight dependence",
     ),
+    (
+        "projections.<name>.plasticity.scheme",
+        "plasticity.md",
+        "Update schemes",
+    ),
     ("inputs.<name>.encoder.kind", "inputs.md", "Encoders"),
     (
         "inputs.<name>.stimulus.shape.vector.side",

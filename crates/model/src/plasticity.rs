@@ -69,6 +69,33 @@ pub struct PlasticitySpec {
     /// Also record the weights at this interval as `<projection>.weights_trace`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_every: Option<Time>,
+    /// STDP rules: how they update, `event` (default) or `cnsproject` ([`PlasticityScheme`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<PlasticityScheme>,
+    /// STDP rules: weight decay rate λ, `−λ dt w` every step (default 0; cnsproject's
+    /// `weight_decay` per step is λ dt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_decay: Option<Rate>,
+    /// `soft_bound` weight dependence: its scale γ (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gamma: Option<f64>,
+    /// `soft_bound` weight dependence: its exponent β (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+}
+
+/// How the STDP rules update.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlasticityScheme {
+    /// At each spike, from the rule's own traces, which do not yet hold the step's spikes.
+    #[default]
+    Event,
+    /// cnsproject's learning rules: once per step and synapse, from the populations' `trace`
+    /// (flat rules: spike counts of the last `window` steps) after the step's spikes entered them,
+    /// `Δ = f₊ a₊ x_pre s_post − f₋ a₋ x_post s_pre − λ dt w`; eligibility and dopamine by forward
+    /// Euler.
+    Cnsproject,
 }
 
 fn one() -> f64 {
@@ -144,6 +171,8 @@ pub enum WeightDependence {
     Additive,
     /// `f₊ = w_max − w`, `f₋ = w − w_min` (soft bounds).
     Multiplicative,
+    /// cnsproject's soft-bound learning rate `f₊ = f₋ = γ ((w_max − w)(w − w_min))^β`.
+    SoftBound,
 }
 
 /// The dopamine `d` of reward-modulated rules: `d ← d e^{−dt/τ_d} + dt · r(t)`, with the reward
@@ -317,7 +346,12 @@ pub(crate) fn validate_plasticity(
     // Keys that belong to other rules.
     let stdp = matches!(rule, PlasticityRule::Stdp | PlasticityRule::Rstdp);
     let pairs = stdp || rule.is_flat();
-    let allowed: [(&str, bool, bool); 12] = [
+    let soft = plasticity.weight_dependence == Some(WeightDependence::SoftBound);
+    let allowed: [(&str, bool, bool); 16] = [
+        ("scheme", plasticity.scheme.is_some(), pairs),
+        ("weight_decay", plasticity.weight_decay.is_some(), pairs),
+        ("gamma", plasticity.gamma.is_some(), soft),
+        ("beta", plasticity.beta.is_some(), soft),
         ("a_plus", plasticity.a_plus.is_some(), pairs),
         ("a_minus", plasticity.a_minus.is_some(), pairs),
         ("tau_plus", plasticity.tau_plus.is_some(), stdp),
@@ -353,12 +387,18 @@ pub(crate) fn validate_plasticity(
     ];
     for (key, given, belongs) in allowed {
         if given && !belongs {
+            let whose = if matches!(key, "gamma" | "beta") {
+                "of `weight_dependence: soft_bound`".to_string()
+            } else {
+                format!("of the `{}` rule", rule.name())
+            };
             errors.push(SpecError::new(
                 at(key),
-                format!("`{key}` is not a parameter of the `{}` rule", rule.name()),
+                format!("`{key}` is not a parameter {whose}"),
             ));
         }
     }
+    validate_scheme(spec, proj, plasticity, &at, errors);
     if pairs {
         for (key, value) in [
             ("a_plus", plasticity.a_plus),
@@ -451,6 +491,91 @@ pub(crate) fn validate_plasticity(
                         ));
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Check `weight_decay`, `gamma`, `beta` and what the `cnsproject` scheme needs.
+fn validate_scheme(
+    spec: &NetworkSpec,
+    proj: &ProjectionSpec,
+    plasticity: &PlasticitySpec,
+    at: &dyn Fn(&str) -> String,
+    errors: &mut Vec<SpecError>,
+) {
+    if let Some(rate) = plasticity.weight_decay
+        && !(rate.value() >= 0.0 && rate.value().is_finite())
+    {
+        errors.push(SpecError::invalid(
+            at("weight_decay"),
+            rate,
+            "a decay rate ≥ 0 (e.g. `5 Hz`: 0.005 of the weight per ms)",
+        ));
+    }
+    for (key, value) in [("gamma", plasticity.gamma), ("beta", plasticity.beta)] {
+        if let Some(x) = value
+            && !(x >= 0.0 && x.is_finite())
+        {
+            errors.push(SpecError::invalid(at(key), x, "a number ≥ 0"));
+        }
+    }
+    if plasticity.scheme != Some(PlasticityScheme::Cnsproject) {
+        return;
+    }
+    let rule = plasticity.rule;
+    let dt = spec.dt.ms();
+    if !rule.is_flat() {
+        for key in ["tau_plus", "tau_minus"] {
+            let given = if key == "tau_plus" {
+                plasticity.tau_plus.is_some()
+            } else {
+                plasticity.tau_minus.is_some()
+            };
+            if given {
+                errors.push(SpecError::new(
+                    at(key),
+                    "`scheme: cnsproject` uses the populations' `trace` (its `tau`), not `tau_plus` \
+                     or `tau_minus`",
+                ));
+            }
+        }
+        for side in [&proj.pre, &proj.post] {
+            if spec
+                .populations
+                .get(side)
+                .is_some_and(|p| p.trace.is_none())
+            {
+                errors.push(SpecError::new(
+                    at("scheme"),
+                    format!(
+                        "`scheme: cnsproject` with `{}` learns from the populations' spike traces, \
+                         and population `{side}` has no `trace: {{tau, scale, additive}}`",
+                        rule.name()
+                    ),
+                ));
+            }
+        }
+    }
+    if rule.is_rewarded() {
+        // Forward Euler: a time constant below dt would flip the sign of the decay.
+        let tau_c = plasticity.tau_c.map_or(1000.0, |t| t.ms());
+        let tau_d = plasticity
+            .reward
+            .as_ref()
+            .and_then(|r| r.tau_d)
+            .map_or(10.0, |t| t.ms());
+        for (key, tau) in [("tau_c", tau_c), ("reward.tau_d", tau_d)] {
+            if tau < dt * (1.0 - 1e-12) {
+                errors.push(SpecError::invalid(
+                    at(key),
+                    format!("{tau} ms"),
+                    format!(
+                        "a time constant ≥ dt = {} with `scheme: cnsproject` (its forward Euler \
+                         decay is 1 − dt/τ)",
+                        spec.dt
+                    ),
+                ));
             }
         }
     }

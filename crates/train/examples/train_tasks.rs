@@ -1,7 +1,7 @@
 //! Full-size training runs of the built-in tasks, with their held-out result.
 //!
 //! `cargo run --release -p neuroxide-train --example train_tasks -- TASK [N] [STEPS] [ITERATIONS]
-//! [LR] [ETA] [BATCH] [NOISE]` prints the held-out loss and score every 25 iterations, then the
+//! [LR] [ETA] [BATCH] [NOISE] [THREADS]` (0: every core) prints the held-out loss and score every 25 iterations, then the
 //! final ones. Without arguments it runs the decision-making task at the peer benchmark's size
 //! (N = 200, 200 steps, batch 64, Adam 1e-3) and reports the seconds per iteration.
 
@@ -22,6 +22,7 @@ fn main() {
     let eta: f64 = arg(5, "0.1").parse().unwrap();
     let batch: usize = arg(6, "64").parse().unwrap();
     let noise: f64 = arg(7, "0.5").parse().unwrap();
+    let threads: usize = arg(8, "0").parse().unwrap();
     let mut task = Task::new(kind, steps, 1);
     task.noise = noise;
     let mut spec = RateModelSpec::new(n, task.inputs(), task.outputs());
@@ -47,7 +48,7 @@ fn main() {
     }
     let model = RateModel::<f32>::new(spec).unwrap();
     let opt = Optimizer::adam(lr, model.params.values.len());
-    let options = TrainerOptions {
+    let mut options = TrainerOptions {
         batch_size: batch,
         iterations,
         loss: task.default_loss(),
@@ -55,12 +56,15 @@ fn main() {
         validation_batches: 2,
         ..Default::default()
     };
+    options.pass.threads = threads;
     let mut trainer = Trainer::new(model, task, opt, options).unwrap();
     let start = std::time::Instant::now();
     let mut first = None;
+    let mut last = f64::NAN;
     trainer
         .train(|r, e| {
             first.get_or_insert(r.loss);
+            last = r.loss;
             if let Some(e) = e {
                 println!(
                     "iteration {:5}  train loss {:.5}  held-out loss {:.5}  score {:?}",
@@ -72,7 +76,7 @@ fn main() {
     let seconds = start.elapsed().as_secs_f64();
     let e = trainer.evaluate(8).unwrap();
     println!(
-        "{name}: N = {n}, {steps} steps, batch {batch}: first loss {:.5}, held-out loss {:.5}, score {:?}; {:.4} s per iteration",
+        "{name}: N = {n}, {steps} steps, batch {batch}: first loss {:.5}, last loss {last:.5}, held-out loss {:.5}, score {:?}; {:.4} s per iteration",
         first.unwrap_or(f64::NAN),
         e.loss,
         e.score,

@@ -34,6 +34,7 @@
 //! ```
 
 use crate::TrainError;
+use crate::fit::Method;
 use crate::loss::LossKind;
 use crate::model::{Layer, LowRank, NetworkType, PassOptions, RateModelSpec, Recurrent, Transfer};
 use crate::optim::{Optimizer, OptimizerKind};
@@ -251,6 +252,17 @@ pub struct TrainSection {
     /// Write `checkpoint.npz` every this many iterations (0: only at the end).
     #[serde(default = "default_save")]
     pub save_every: u64,
+    /// `bptt` (default), or fit the readout only: `ridge` or `rls` (see [`crate::fit`]); then
+    /// `iterations` is the number of training batches the fit sees.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// The ridge penalty (default 1e-4, RectiPy's) or RLS's initial P = I/α (default 1).
+    #[serde(default)]
+    pub alpha: Option<f64>,
+}
+
+fn default_method() -> String {
+    "bptt".into()
 }
 
 impl Default for TrainSection {
@@ -307,7 +319,53 @@ pub struct TrainSetup {
     pub optimizer_kind: OptimizerKind,
     pub options: TrainerOptions,
     pub f64: bool,
+    /// How the model is fitted (`train.method`).
+    pub method: Method,
     index: YamlIndex,
+}
+
+/// `train.method` and `train.alpha`, checked against the network.
+fn method(t: &TrainSection, network: &NetworkChoice) -> Result<Method, TrainError> {
+    let method = match t.method.as_str() {
+        "bptt" => Method::Bptt,
+        "ridge" => Method::Ridge {
+            alpha: t.alpha.unwrap_or(1e-4),
+        },
+        "rls" => Method::Rls {
+            alpha: t.alpha.unwrap_or(1.0),
+        },
+        other => {
+            return Err(TrainError::invalid(
+                "train.method",
+                other,
+                "bptt, ridge or rls",
+            ));
+        }
+    };
+    match method {
+        Method::Bptt => {
+            if let Some(alpha) = t.alpha {
+                return Err(TrainError::invalid(
+                    "train.alpha",
+                    alpha,
+                    "no alpha with method bptt (it is the ridge or RLS regulariser)",
+                ));
+            }
+        }
+        Method::Ridge { alpha } | Method::Rls { alpha } => {
+            if !(alpha > 0.0 && alpha.is_finite()) {
+                return Err(TrainError::invalid("train.alpha", alpha, "a positive α"));
+            }
+            if matches!(network, NetworkChoice::Spiking(_)) {
+                return Err(TrainError::invalid(
+                    "train.method",
+                    &t.method,
+                    "bptt for a spiking network (ridge and rls fit a rate model's readout)",
+                ));
+            }
+        }
+    }
+    Ok(method)
 }
 
 impl TrainSetup {
@@ -337,18 +395,20 @@ impl TrainSetup {
             }
             SpecErrors::one(e)
         };
-        build(&file, &base)
-            .map_err(|e| locate(to_spec_error(e)))
-            .map(|(network, task, optimizer_kind, options, f64)| TrainSetup {
-                file,
-                path: path.map(Path::to_path_buf),
-                network,
-                task,
-                optimizer_kind,
-                options,
-                f64,
-                index,
-            })
+        let (network, task, optimizer_kind, options, f64) =
+            build(&file, &base).map_err(|e| locate(to_spec_error(e)))?;
+        let method = method(&file.train, &network).map_err(|e| locate(to_spec_error(e)))?;
+        Ok(TrainSetup {
+            file,
+            path: path.map(Path::to_path_buf),
+            network,
+            task,
+            optimizer_kind,
+            options,
+            f64,
+            method,
+            index,
+        })
     }
 
     /// A later error (from building the model) with this file's position.
@@ -507,6 +567,7 @@ fn build(file: &TrainFile, base: &Path) -> Result<Built, TrainError> {
             checkpoint_every: t.recompute_every,
             truncate: t.truncate,
             rate_l2: t.rate_l2,
+            threads: 0,
         },
         validate_every: t.validate_every,
         validation_batches: t.validation_batches,
@@ -740,6 +801,28 @@ mod tests {
         assert_eq!(s.options.batch_size, 32);
         assert!(spec.trainable.contains(&"recurrent".to_string()));
         assert!(!spec.trainable.contains(&"eta".to_string()));
+    }
+
+    #[test]
+    fn readout_methods_and_their_alpha() {
+        let file = |train: &str| {
+            format!("model: {{size: 10}}\ntask: {{kind: sine, steps: 40}}\ntrain: {train}\n")
+        };
+        let s = TrainSetup::from_yaml(&file("{method: ridge}"), None).unwrap();
+        assert_eq!(s.method, Method::Ridge { alpha: 1e-4 });
+        let s = TrainSetup::from_yaml(&file("{method: rls, alpha: 2.0}"), None).unwrap();
+        assert_eq!(s.method, Method::Rls { alpha: 2.0 });
+        let e = TrainSetup::from_yaml(&file("{method: ridge, alpha: -1.0}"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("train.alpha") && e.contains("positive"), "{e}");
+        let e = TrainSetup::from_yaml(
+            "model: {kind: spiking, size: 10}\ntask: {kind: go_no_go, steps: 40}\ntrain: {method: ridge}\n",
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("train.method") && e.contains("spiking"), "{e}");
     }
 
     #[test]

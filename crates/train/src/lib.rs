@@ -23,10 +23,13 @@
 
 pub mod config;
 pub mod conv2d;
+pub mod fit;
+pub mod kernels;
 pub mod linalg;
 pub mod loss;
 pub mod model;
 pub mod optim;
+mod packed;
 pub mod params;
 pub mod readout;
 pub mod spiking;

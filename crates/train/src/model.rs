@@ -36,10 +36,13 @@
 //! Lanes (the batch) are rows: states are `B × N` row-major, inputs `T × B × N_in`, outputs
 //! `T × B × N_out`.
 
+use crate::kernels::{self, LANE_BLOCK};
 use crate::linalg::{add_column_sums, gemm, mat};
+use crate::packed::Packed;
 use crate::params::{ParamSet, ParamSlot};
 use crate::{TrainError, seeded_rng};
 use neuroxide::Real;
+use std::sync::Mutex;
 
 /// R-type (the rate is the state) or Z-type (the rate is f(state)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,6 +218,35 @@ pub struct PassOptions {
     pub truncate: Option<usize>,
     /// λ of the rate penalty λ·mean(ρ²) over steps, lanes and neurons.
     pub rate_l2: f64,
+    /// Worker threads (0: every available core). The batch is split into blocks of
+    /// [`LANE_BLOCK`] lanes whatever this is, so the results are the same bits for any value.
+    pub threads: usize,
+}
+
+/// What the forward pass keeps of one block of lanes (see [`LANE_BLOCK`]).
+#[derive(Debug)]
+struct Block<T> {
+    /// First lane of the block and its number of lanes.
+    first: usize,
+    lanes: usize,
+    /// States at steps 0, K, 2K, ... (`lanes × N` each).
+    checkpoints: Vec<Vec<T>>,
+    /// Every state (T+1) and pre-activation (T: f(a_t) R-type, u_t Z-type), when kept whole.
+    stored: Option<(Vec<T>, Vec<T>)>,
+    /// The backward pass's δ buffer, kept for the next pass (see [`RateModel::forward_reusing`]).
+    scratch: Mutex<Vec<T>>,
+}
+
+impl<T: Clone> Clone for Block<T> {
+    fn clone(&self) -> Self {
+        Block {
+            first: self.first,
+            lanes: self.lanes,
+            checkpoints: self.checkpoints.clone(),
+            stored: self.stored.clone(),
+            scratch: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 /// What the forward pass keeps for the backward pass.
@@ -229,36 +261,70 @@ pub struct Forward<T> {
     /// mean(ρ²) over steps, lanes and neurons (for the rate penalty).
     pub mean_rate_sq: f64,
     checkpoint_every: usize,
-    /// States at steps 0, K, 2K, ... (`B × N` each).
-    checkpoints: Vec<Vec<T>>,
-    /// Every state (T+1) and drive (T), when kept whole.
-    stored: Option<(Vec<T>, Vec<T>)>,
+    blocks: Vec<Block<T>>,
 }
 
 impl<T> Forward<T> {
-    /// State values kept for the backward pass (checkpoints, or every state and drive).
+    /// State values kept for the backward pass (checkpoints, or every state and pre-activation).
     pub fn kept_values(&self) -> usize {
-        self.checkpoints.iter().map(Vec::len).sum::<usize>()
-            + self.stored.as_ref().map_or(0, |(s, d)| s.len() + d.len())
+        self.blocks
+            .iter()
+            .map(|b| {
+                b.checkpoints.iter().map(Vec::len).sum::<usize>()
+                    + b.stored.as_ref().map_or(0, |(s, d)| s.len() + d.len())
+            })
+            .sum()
     }
 }
 
 /// Up to this many values of T·B·N the forward pass keeps every state (see [`PassOptions`]).
 pub const STORE_ALL_LIMIT: usize = 1 << 22;
 
+/// Up to this many inputs (readin) or outputs (readout) the thin products run as element-wise
+/// passes instead of GEMMs.
+const THIN: usize = 16;
+
 /// Effective matrices built from the parameters for one pass.
 struct Effective<T> {
     /// W, N × N (post × pre), or empty.
     w: Vec<T>,
+    /// Wᵀ and W packed for the per-step products `s Wᵀ` (forward) and `δ W` (backward).
+    w_fwd: Option<Packed<T>>,
+    w_bwd: Option<Packed<T>>,
     /// Intermediates of the low-rank parametrisation: Ũ, Ṽ (N × R) and P = ŨṼᵀ.
     lr: Option<(Vec<T>, Vec<T>, Vec<T>)>,
     w_in: Option<Vec<T>>,
+    /// W_in transposed (N_in × N), for the element-wise input pass.
+    w_in_t: Option<Vec<T>>,
     w_out: Option<Vec<T>>,
     b: Vec<T>,
     b_out: Vec<T>,
     eta: Vec<T>,
 }
 
+/// The gradients of the effective quantities from one block of lanes.
+struct BlockGrad<T> {
+    d_w: Vec<T>,
+    d_w_in: Vec<T>,
+    d_w_out: Vec<T>,
+    d_b: Vec<T>,
+    d_b_out: Vec<T>,
+    d_eta: Vec<T>,
+}
+
+/// The blocks (first lane, lanes) of a batch of `lanes` trials; one (empty) block for none.
+fn lane_blocks(lanes: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..lanes.div_ceil(LANE_BLOCK).max(1)).map(move |i| {
+        let first = i * LANE_BLOCK;
+        (first, LANE_BLOCK.min(lanes - first.min(lanes)))
+    })
+}
+
+/// `v` resized to `len` (contents unspecified), reusing its allocation.
+fn sized<T: Real>(mut v: Vec<T>, len: usize) -> Vec<T> {
+    v.resize(len, T::ZERO);
+    v
+}
 /// A RateModel: structure plus parameter values in precision `T`.
 #[derive(Clone, Debug)]
 pub struct RateModel<T: Real> {
@@ -549,10 +615,23 @@ impl<T: Real> RateModel<T> {
                 lr_parts = Some((u, v, pm));
             }
         }
+        let packs = (!w.is_empty()).then(|| (Packed::transposed(&w, n, n), Packed::new(&w, n, n)));
+        let (w_fwd, w_bwd) = packs.unzip();
         Effective {
             w,
+            w_fwd,
+            w_bwd,
             lr: lr_parts,
             w_in: p.get("readin").map(<[T]>::to_vec),
+            w_in_t: p.get("readin").filter(|_| self.n_in <= THIN).map(|w| {
+                let mut t = vec![T::ZERO; w.len()];
+                for j in 0..n {
+                    for k in 0..self.n_in {
+                        t[k * n + j] = w[j * self.n_in + k];
+                    }
+                }
+                t
+            }),
             w_out: p.get("readout").map(<[T]>::to_vec),
             b: p.get("bias")
                 .map_or_else(|| vec![T::ZERO; n], <[T]>::to_vec),
@@ -575,8 +654,8 @@ impl<T: Real> RateModel<T> {
         Ok(())
     }
 
-    /// One Euler step from `h` (B × N) into `h_next`, writing the drive into `drive` and, when
-    /// given, the output into `y` (B × N_out).
+    /// One Euler step of a block of `lanes` rows from `h` into `h_next`; `pre` receives what
+    /// the backward pass needs of the step (f(a_t) R-type, the drive u_t Z-type).
     #[allow(clippy::too_many_arguments)]
     fn step(
         &self,
@@ -585,76 +664,47 @@ impl<T: Real> RateModel<T> {
         lanes: usize,
         h: &[T],
         h_next: &mut [T],
-        drive: &mut [T],
+        pre: &mut [T],
         phi: &mut [T],
-        y: Option<&mut [T]>,
     ) {
         let n = self.spec.n;
+        let n_in = self.n_in;
         let f = self.spec.transfer;
-        // drive = x W_inᵀ + b (+ s Wᵀ)
-        match &e.w_in {
-            Some(w_in) => gemm(
-                drive,
-                lanes,
-                n,
-                mat(x_t, lanes, self.n_in),
-                mat(w_in, n, self.n_in).transpose(),
-                false,
-                T::ONE,
-            ),
-            None => drive.copy_from_slice(&x_t[..lanes * n]),
-        }
-        for row in drive.chunks_exact_mut(n) {
-            for (d, &b) in row.iter_mut().zip(&e.b) {
-                *d += b;
+        // pre = x W_inᵀ + b (+ s Wᵀ)
+        match (&e.w_in, &e.w_in_t) {
+            (Some(_), Some(w_t)) => kernels::input_drive(pre, n, x_t, n_in, Some(w_t), &e.b),
+            (Some(w_in), None) => {
+                gemm(
+                    pre,
+                    lanes,
+                    n,
+                    mat(x_t, lanes, n_in),
+                    mat(w_in, n, n_in).transpose(),
+                    false,
+                    T::ONE,
+                );
+                kernels::input_drive(pre, n, &[], 0, Some(&[]), &e.b);
             }
+            (None, _) => kernels::input_drive(pre, n, x_t, n, None, &e.b),
         }
         let z_type = self.spec.network_type == NetworkType::Z;
-        if !e.w.is_empty() {
+        if let Some(w_fwd) = &e.w_fwd {
             let source: &[T] = if z_type {
-                for (p, &v) in phi.iter_mut().zip(h) {
-                    *p = f.f(v);
-                }
+                kernels::apply(f, h, phi);
                 phi
             } else {
                 h
             };
-            gemm(
-                drive,
-                lanes,
-                n,
-                mat(source, lanes, n),
-                mat(&e.w, n, n).transpose(),
-                true,
-                T::ONE,
-            );
+            w_fwd.product(pre, lanes, source, true);
         }
-        // The target f(drive) (R-type) or the drive (Z-type) first, in a loop of its own with
-        // the transfer function fixed, so that it vectorises; then the Euler update.
-        let h_next = &mut h_next[..lanes * n];
         if z_type {
-            h_next.copy_from_slice(&drive[..lanes * n]);
+            kernels::euler_z(n, pre, h, h_next, &e.eta);
         } else {
-            f.apply(&drive[..lanes * n], h_next);
-        }
-        for (hn_row, h_row) in h_next.chunks_exact_mut(n).zip(h.chunks_exact(n)) {
-            for ((hn, &hv), &eta) in hn_row.iter_mut().zip(h_row).zip(&e.eta) {
-                *hn = hv + eta * (*hn - hv);
-            }
-        }
-        if let Some(y) = y {
-            let rate: &[T] = if z_type {
-                for (p, &v) in phi.iter_mut().zip(h_next.iter()) {
-                    *p = f.f(v);
-                }
-                phi
-            } else {
-                h_next
-            };
-            self.readout(e, rate, lanes, y);
+            kernels::euler_r(f, n, pre, h, h_next, &e.eta);
         }
     }
 
+    /// `y = W_out ρ + b_out` for a block of `lanes` rows.
     fn readout(&self, e: &Effective<T>, rate: &[T], lanes: usize, y: &mut [T]) {
         let n = self.spec.n;
         match &e.w_out {
@@ -686,8 +736,30 @@ impl<T: Real> RateModel<T> {
         initial: Option<&[T]>,
         options: &PassOptions,
     ) -> Result<Forward<T>, TrainError> {
+        self.forward_reusing(x, steps, lanes, initial, options, None)
+    }
+
+    /// [`RateModel::forward`], reusing the buffers of an earlier pass (`spare`) where their sizes
+    /// fit; the numbers are the same.
+    pub fn forward_reusing(
+        &self,
+        x: &[T],
+        steps: usize,
+        lanes: usize,
+        initial: Option<&[T]>,
+        options: &PassOptions,
+        spare: Option<Forward<T>>,
+    ) -> Result<Forward<T>, TrainError> {
         self.check_input(x, steps, lanes)?;
         let n = self.spec.n;
+        if let Some(s) = initial
+            && s.len() != lanes * n
+        {
+            return Err(TrainError::Shape(format!(
+                "the initial state has {} values, expected lanes × N = {lanes} × {n}",
+                s.len()
+            )));
+        }
         let e = self.effective();
         let store_all = options.checkpoint_every.is_none() && steps * lanes * n <= STORE_ALL_LIMIT;
         let k = if store_all {
@@ -698,65 +770,179 @@ impl<T: Real> RateModel<T> {
                 .unwrap_or_else(|| (steps as f64).sqrt().ceil() as usize)
                 .max(1)
         };
-        let mut h = match initial {
-            Some(s) if s.len() == lanes * n => s.to_vec(),
-            Some(s) => {
-                return Err(TrainError::Shape(format!(
-                    "the initial state has {} values, expected lanes × N = {lanes} × {n}",
-                    s.len()
-                )));
-            }
-            None => vec![T::ZERO; lanes * n],
-        };
-        let mut h_next = vec![T::ZERO; lanes * n];
-        let mut drive = vec![T::ZERO; lanes * n];
-        let mut phi = vec![T::ZERO; lanes * n];
-        let mut outputs = vec![T::ZERO; steps * lanes * self.n_out];
-        let mut checkpoints = Vec::with_capacity(steps.div_ceil(k));
-        let mut rate_sq = 0.0;
-        let z_type = self.spec.network_type == NetworkType::Z;
-        let bn_in = lanes * self.n_in;
-        let bn_out = lanes * self.n_out;
-        let bn = lanes * n;
-        let mut stored = store_all.then(|| {
-            let mut states = vec![T::ZERO; (steps + 1) * bn];
-            states[..bn].copy_from_slice(&h);
-            (states, vec![T::ZERO; steps * bn])
+        let mut spares = spare.map(|f| f.blocks).unwrap_or_default().into_iter();
+        let jobs: Vec<(usize, usize, Option<Block<T>>)> = lane_blocks(lanes)
+            .map(|(first, blk)| (first, blk, spares.next()))
+            .collect();
+        let want_sq = options.rate_l2 != 0.0;
+        let results = kernels::par_map(options.threads, jobs, |(first, blk, spare)| {
+            self.forward_block(
+                &e, x, steps, lanes, first, blk, initial, k, store_all, want_sq, spare,
+            )
         });
-        for t in 0..steps {
-            if t % k == 0 {
-                checkpoints.push(h.clone());
+        let n_out = self.n_out;
+        let mut outputs = vec![T::ZERO; steps * lanes * n_out];
+        let mut final_state = vec![T::ZERO; lanes * n];
+        let mut rate_sq = 0.0;
+        let mut blocks = Vec::with_capacity(results.len());
+        for (block, out, last, sq) in results {
+            let (first, blk) = (block.first, block.lanes);
+            for t in 0..steps {
+                let dst = (t * lanes + first) * n_out;
+                outputs[dst..dst + blk * n_out]
+                    .copy_from_slice(&out[t * blk * n_out..(t + 1) * blk * n_out]);
             }
-            self.step(
-                &e,
-                &x[t * bn_in..(t + 1) * bn_in],
-                lanes,
-                &h,
-                &mut h_next,
-                &mut drive,
-                &mut phi,
-                Some(&mut outputs[t * bn_out..(t + 1) * bn_out]),
-            );
-            if options.rate_l2 != 0.0 {
-                let rate: &[T] = if z_type { &phi } else { &h_next };
-                rate_sq += rate.iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>();
-            }
-            if let Some((states, drives)) = &mut stored {
-                states[(t + 1) * bn..(t + 2) * bn].copy_from_slice(&h_next);
-                drives[t * bn..(t + 1) * bn].copy_from_slice(&drive);
-            }
-            std::mem::swap(&mut h, &mut h_next);
+            final_state[first * n..(first + blk) * n].copy_from_slice(&last);
+            rate_sq += sq;
+            blocks.push(block);
         }
         Ok(Forward {
             steps,
             lanes,
             outputs,
-            final_state: h,
+            final_state,
             mean_rate_sq: rate_sq / (steps * lanes * n).max(1) as f64,
             checkpoint_every: k,
+            blocks,
+        })
+    }
+
+    /// The rate ρ after every step (`T × B × N`: the state R-type, f(state) Z-type) of a pass on
+    /// `x` (`T × B × N_in`) from zero.
+    pub fn rates(
+        &self,
+        x: &[T],
+        steps: usize,
+        lanes: usize,
+        options: &PassOptions,
+    ) -> Result<Vec<T>, TrainError> {
+        self.check_input(x, steps, lanes)?;
+        let n = self.spec.n;
+        let e = self.effective();
+        let jobs: Vec<(usize, usize)> = lane_blocks(lanes).collect();
+        let k = steps.max(1);
+        let results = kernels::par_map(options.threads, jobs, |(first, blk)| {
+            self.forward_block(&e, x, steps, lanes, first, blk, None, k, true, false, None)
+        });
+        let mut rates = vec![T::ZERO; steps * lanes * n];
+        for (block, ..) in results {
+            let (first, bn) = (block.first, block.lanes * n);
+            let (states, _) = block.stored.expect("every state is kept");
+            for t in 0..steps {
+                let dst = (t * lanes + first) * n;
+                rates[dst..dst + bn].copy_from_slice(&states[(t + 1) * bn..(t + 2) * bn]);
+            }
+        }
+        if self.spec.network_type == NetworkType::Z {
+            let z = rates.clone();
+            kernels::apply(self.spec.transfer, &z, &mut rates);
+        }
+        Ok(rates)
+    }
+
+    /// The forward pass of lanes `first .. first + blk`: the block's cache, its outputs
+    /// (`T × blk × N_out`), its final state and Σρ² (when `want_sq`).
+    #[allow(clippy::too_many_arguments)]
+    fn forward_block(
+        &self,
+        e: &Effective<T>,
+        x: &[T],
+        steps: usize,
+        lanes: usize,
+        first: usize,
+        blk: usize,
+        initial: Option<&[T]>,
+        k: usize,
+        store_all: bool,
+        want_sq: bool,
+        spare: Option<Block<T>>,
+    ) -> (Block<T>, Vec<T>, Vec<T>, f64) {
+        let n = self.spec.n;
+        let (n_in, n_out) = (self.n_in, self.n_out);
+        let f = self.spec.transfer;
+        let z_type = self.spec.network_type == NetworkType::Z;
+        let bn = blk * n;
+        let (mut old_checkpoints, old_stored, scratch) = match spare {
+            Some(b) => (b.checkpoints, b.stored, b.scratch),
+            None => (Vec::new(), None, Mutex::new(Vec::new())),
+        };
+        let mut h = vec![T::ZERO; bn];
+        if let Some(s) = initial {
+            h.copy_from_slice(&s[first * n..(first + blk) * n]);
+        }
+        let mut h_next = vec![T::ZERO; bn];
+        let mut pre = vec![T::ZERO; bn];
+        let mut phi = vec![T::ZERO; bn];
+        let mut out = vec![T::ZERO; steps * blk * n_out];
+        let mut checkpoints = Vec::with_capacity(steps.div_ceil(k));
+        let mut stored = store_all.then(|| {
+            let (s, p) = old_stored.unwrap_or_default();
+            (sized(s, (steps + 1) * bn), sized(p, steps * bn))
+        });
+        if let Some((states, _)) = &mut stored {
+            states[..bn].copy_from_slice(&h);
+        }
+        let mut rate_sq = 0.0;
+        for t in 0..steps {
+            let x_t = &x[(t * lanes + first) * n_in..(t * lanes + first + blk) * n_in];
+            if t % k == 0 {
+                let mut c = old_checkpoints.pop().unwrap_or_default();
+                c.clear();
+                c.extend_from_slice(match &stored {
+                    Some((states, _)) => &states[t * bn..(t + 1) * bn],
+                    None => &h,
+                });
+                checkpoints.push(c);
+            }
+            let next: &[T] = match &mut stored {
+                Some((states, pres)) => {
+                    let (head, tail) = states.split_at_mut((t + 1) * bn);
+                    let pre_t = &mut pres[t * bn..(t + 1) * bn];
+                    self.step(
+                        e,
+                        x_t,
+                        blk,
+                        &head[t * bn..],
+                        &mut tail[..bn],
+                        pre_t,
+                        &mut phi,
+                    );
+                    &tail[..bn]
+                }
+                None => {
+                    self.step(e, x_t, blk, &h, &mut h_next, &mut pre, &mut phi);
+                    std::mem::swap(&mut h, &mut h_next);
+                    &h
+                }
+            };
+            let rate: &[T] = if z_type {
+                kernels::apply(f, next, &mut phi);
+                &phi
+            } else {
+                next
+            };
+            self.readout(
+                e,
+                rate,
+                blk,
+                &mut out[t * blk * n_out..(t + 1) * blk * n_out],
+            );
+            if want_sq {
+                rate_sq += rate.iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>();
+            }
+        }
+        let last = match &stored {
+            Some((states, _)) => states[steps * bn..(steps + 1) * bn].to_vec(),
+            None => h,
+        };
+        let block = Block {
+            first,
+            lanes: blk,
             checkpoints,
             stored,
-        })
+            scratch,
+        };
+        (block, out, last, rate_sq)
     }
 
     /// The gradient of the loss with respect to every parameter (same layout as
@@ -779,57 +965,111 @@ impl<T: Real> RateModel<T> {
             )));
         }
         let n = self.spec.n;
-        let bn = lanes * n;
+        let e = self.effective();
+        let rate_c = T::from_f64(2.0 * options.rate_l2 / (steps * lanes * n).max(1) as f64);
+        let jobs: Vec<&Block<T>> = fwd.blocks.iter().collect();
+        let grads = kernels::par_map(options.threads, jobs, |block| {
+            self.backward_block(&e, fwd, block, x, d_outputs, options, rate_c)
+        });
+        // Sum the blocks' gradients in block order (the same bits for any thread count).
+        let mut grads = grads.into_iter();
+        let mut total = grads.next().expect("a forward pass has at least one block");
+        for g in grads {
+            for (a, b) in [
+                (&mut total.d_w, &g.d_w),
+                (&mut total.d_w_in, &g.d_w_in),
+                (&mut total.d_w_out, &g.d_w_out),
+                (&mut total.d_b, &g.d_b),
+                (&mut total.d_b_out, &g.d_b_out),
+                (&mut total.d_eta, &g.d_eta),
+            ] {
+                for (x, &y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+            }
+        }
+        Ok(self.parameter_gradient(&e, total))
+    }
+
+    /// The backward pass of one block of lanes.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_block(
+        &self,
+        e: &Effective<T>,
+        fwd: &Forward<T>,
+        block: &Block<T>,
+        x: &[T],
+        d_outputs: &[T],
+        options: &PassOptions,
+        rate_c: T,
+    ) -> BlockGrad<T> {
+        let (steps, lanes) = (fwd.steps, fwd.lanes);
+        let n = self.spec.n;
+        let (first, blk) = (block.first, block.lanes);
+        let bn = blk * n;
         let (n_in, n_out) = (self.n_in, self.n_out);
         let f = self.spec.transfer;
         let z_type = self.spec.network_type == NetworkType::Z;
-        let e = self.effective();
         let k = fwd.checkpoint_every;
-        let rate_c = T::from_f64(2.0 * options.rate_l2 / (steps * lanes * n).max(1) as f64);
 
-        // Gradients of the effective quantities.
-        let mut d_w = vec![T::ZERO; if e.w.is_empty() { 0 } else { n * n }];
-        let mut d_w_in = vec![T::ZERO; if e.w_in.is_some() { n * n_in } else { 0 }];
-        let mut d_w_out = vec![T::ZERO; if e.w_out.is_some() { n_out * n } else { 0 }];
-        let mut d_b = vec![T::ZERO; n];
-        let mut d_b_out = vec![T::ZERO; n_out];
-        let mut d_eta = vec![T::ZERO; n];
+        let mut gr = BlockGrad {
+            d_w: vec![T::ZERO; if e.w.is_empty() { 0 } else { n * n }],
+            d_w_in: vec![T::ZERO; if e.w_in.is_some() { n * n_in } else { 0 }],
+            d_w_out: vec![T::ZERO; if e.w_out.is_some() { n_out * n } else { 0 }],
+            d_b: vec![T::ZERO; n],
+            d_b_out: vec![T::ZERO; n_out],
+            d_eta: vec![T::ZERO; n],
+        };
+        let zeros = vec![T::ZERO; n];
 
-        // Segment buffers: states (len+1), drives, deltas.
-        let recompute = fwd.stored.is_none();
+        // Segment buffers: states (len+1), pre-activations, deltas; the segment's inputs and
+        // output gradients gathered for this block.
+        let recompute = block.stored.is_none();
         let mut states_buf = vec![T::ZERO; if recompute { (k + 1) * bn } else { 0 }];
-        let mut drives_buf = vec![T::ZERO; if recompute { k * bn } else { 0 }];
-        let mut deltas = vec![T::ZERO; k * bn];
+        let mut pres_buf = vec![T::ZERO; if recompute { k * bn } else { 0 }];
+        let mut deltas = {
+            let mut kept = block.scratch.lock().unwrap_or_else(|e| e.into_inner());
+            sized(std::mem::take(&mut *kept), k * bn)
+        };
+        let mut xs = vec![T::ZERO; k * blk * n_in];
+        let mut dys = vec![T::ZERO; k * blk * n_out];
+        let mut rates = vec![T::ZERO; if z_type { (k + 1) * bn } else { 0 }];
         let mut phi = vec![T::ZERO; bn];
         let mut g = vec![T::ZERO; bn];
         let mut d_rate = vec![T::ZERO; bn];
         let mut g_prev = vec![T::ZERO; bn];
-        let mut tmp = vec![T::ZERO; bn];
+        let mut tmp = vec![T::ZERO; if z_type { bn } else { 0 }];
+        let mut fp_prev = vec![T::ZERO; if z_type { bn } else { 0 }];
 
-        for (s, checkpoint) in fwd.checkpoints.iter().enumerate().rev() {
+        for (s, checkpoint) in block.checkpoints.iter().enumerate().rev() {
             let t0 = s * k;
             let t1 = (t0 + k).min(steps);
             let len = t1 - t0;
+            for i in 0..len {
+                let t = t0 + i;
+                let (src, dst) = ((t * lanes + first) * n_in, i * blk * n_in);
+                xs[dst..dst + blk * n_in].copy_from_slice(&x[src..src + blk * n_in]);
+                let (src, dst) = ((t * lanes + first) * n_out, i * blk * n_out);
+                dys[dst..dst + blk * n_out].copy_from_slice(&d_outputs[src..src + blk * n_out]);
+            }
             // Recompute the segment (or use the states kept whole).
-            let (states, drives): (&[T], &[T]) = match &fwd.stored {
-                Some((st, dr)) => (st, dr),
+            let (states, pres): (&[T], &[T]) = match &block.stored {
+                Some((st, pr)) => (st, pr),
                 None => {
                     states_buf[..bn].copy_from_slice(checkpoint);
                     for i in 0..len {
-                        let t = t0 + i;
                         let (head, tail) = states_buf.split_at_mut((i + 1) * bn);
                         self.step(
-                            &e,
-                            &x[t * lanes * n_in..(t + 1) * lanes * n_in],
-                            lanes,
+                            e,
+                            &xs[i * blk * n_in..(i + 1) * blk * n_in],
+                            blk,
                             &head[i * bn..],
                             &mut tail[..bn],
-                            &mut drives_buf[i * bn..(i + 1) * bn],
+                            &mut pres_buf[i * bn..(i + 1) * bn],
                             &mut phi,
-                            None,
                         );
                     }
-                    (&states_buf, &drives_buf)
+                    (&states_buf, &pres_buf)
                 }
             };
             // Backward through the segment.
@@ -837,65 +1077,62 @@ impl<T: Real> RateModel<T> {
                 let t = t0 + i;
                 let h = &states[i * bn..(i + 1) * bn];
                 let h_next = &states[(i + 1) * bn..(i + 2) * bn];
-                let dy = &d_outputs[t * lanes * n_out..(t + 1) * lanes * n_out];
+                let dy = &dys[i * blk * n_out..(i + 1) * blk * n_out];
                 // ∂L/∂rate_{t+1}
                 match &e.w_out {
+                    Some(w_out) if n_out <= THIN => {
+                        kernels::input_drive(&mut d_rate, n, dy, n_out, Some(w_out), &zeros)
+                    }
                     Some(w_out) => gemm(
                         &mut d_rate,
-                        lanes,
+                        blk,
                         n,
-                        mat(dy, lanes, n_out),
+                        mat(dy, blk, n_out),
                         mat(w_out, n_out, n),
                         false,
                         T::ONE,
                     ),
                     None => d_rate.copy_from_slice(&dy[..bn]),
                 }
-                for j in 0..bn {
-                    let hv = h_next[j];
-                    if z_type {
-                        let r = f.f(hv);
-                        let fp = f.df(hv, r);
-                        g[j] += fp * (d_rate[j] + rate_c * r);
-                    } else {
-                        g[j] += d_rate[j] + rate_c * hv;
-                    }
-                }
-                let drive = &drives[i * bn..(i + 1) * bn];
+                let pre = &pres[i * bn..(i + 1) * bn];
                 let delta = &mut deltas[i * bn..(i + 1) * bn];
-                for b in 0..lanes {
-                    for j in 0..n {
-                        let idx = b * n + j;
-                        let eta = e.eta[j];
-                        let d = drive[idx];
-                        if z_type {
-                            delta[idx] = g[idx] * eta;
-                            d_eta[j] += g[idx] * (d - h[idx]);
-                        } else {
-                            let fd = f.f(d);
-                            delta[idx] = g[idx] * eta * f.df(d, fd);
-                            d_eta[j] += g[idx] * (fd - h[idx]);
-                        }
-                        g_prev[idx] = g[idx] * (T::ONE - eta);
-                    }
-                }
-                if !e.w.is_empty() {
-                    gemm(
-                        &mut tmp,
-                        lanes,
+                if z_type {
+                    kernels::backward_z(
+                        f,
                         n,
-                        mat(delta, lanes, n),
-                        mat(&e.w, n, n),
-                        false,
-                        T::ONE,
+                        &mut g,
+                        &d_rate,
+                        rate_c,
+                        h,
+                        h_next,
+                        pre,
+                        &e.eta,
+                        delta,
+                        &mut gr.d_eta,
+                        &mut g_prev,
+                        &mut fp_prev,
                     );
-                    for j in 0..bn {
-                        if z_type {
-                            let r = f.f(h[j]);
-                            g_prev[j] += f.df(h[j], r) * tmp[j];
-                        } else {
-                            g_prev[j] += tmp[j];
-                        }
+                    if let Some(w_bwd) = &e.w_bwd {
+                        w_bwd.product(&mut tmp, blk, delta, false);
+                        kernels::add_product(&mut g_prev, &fp_prev, &tmp);
+                    }
+                } else {
+                    kernels::backward_r(
+                        f,
+                        n,
+                        &mut g,
+                        &d_rate,
+                        rate_c,
+                        h,
+                        h_next,
+                        pre,
+                        &e.eta,
+                        delta,
+                        &mut gr.d_eta,
+                        &mut g_prev,
+                    );
+                    if let Some(w_bwd) = &e.w_bwd {
+                        w_bwd.product(&mut g_prev, blk, delta, true);
                     }
                 }
                 if let Some(tr) = options.truncate
@@ -906,59 +1143,67 @@ impl<T: Real> RateModel<T> {
                 }
                 std::mem::swap(&mut g, &mut g_prev);
             }
-            // Weight gradients of the segment, one GEMM each over len·B rows.
-            let rows = len * lanes;
+            // Weight gradients of the segment, one GEMM each over len·blk rows.
+            let rows = len * blk;
             let delta_seg = mat(&deltas[..rows * n], rows, n);
-            if !d_w.is_empty() {
-                let src: Vec<T> = if z_type {
-                    states[..rows * n].iter().map(|&v| f.f(v)).collect()
-                } else {
-                    states[..rows * n].to_vec()
-                };
+            // ρ at steps t0 ..= t1 (the state, or f of it).
+            let rate: &[T] = if z_type {
+                kernels::apply(f, &states[..(len + 1) * bn], &mut rates[..(len + 1) * bn]);
+                &rates
+            } else {
+                states
+            };
+            if !gr.d_w.is_empty() {
                 gemm(
-                    &mut d_w,
+                    &mut gr.d_w,
                     n,
                     n,
                     delta_seg.transpose(),
-                    mat(&src, rows, n),
+                    mat(rate, rows, n),
                     true,
                     T::ONE,
                 );
             }
-            if !d_w_in.is_empty() {
-                let x_seg = &x[t0 * lanes * n_in..t1 * lanes * n_in];
+            if !gr.d_w_in.is_empty() {
                 gemm(
-                    &mut d_w_in,
+                    &mut gr.d_w_in,
                     n,
                     n_in,
                     delta_seg.transpose(),
-                    mat(x_seg, rows, n_in),
+                    mat(&xs, rows, n_in),
                     true,
                     T::ONE,
                 );
             }
-            add_column_sums(&mut d_b, &deltas[..rows * n], n);
-            let dy_seg = &d_outputs[t0 * lanes * n_out..t1 * lanes * n_out];
-            if !d_w_out.is_empty() {
-                let rate: Vec<T> = if z_type {
-                    states[bn..(len + 1) * bn].iter().map(|&v| f.f(v)).collect()
-                } else {
-                    states[bn..(len + 1) * bn].to_vec()
-                };
+            add_column_sums(&mut gr.d_b, &deltas[..rows * n], n);
+            if !gr.d_w_out.is_empty() {
                 gemm(
-                    &mut d_w_out,
+                    &mut gr.d_w_out,
                     n_out,
                     n,
-                    mat(dy_seg, rows, n_out).transpose(),
-                    mat(&rate, rows, n),
+                    mat(&dys, rows, n_out).transpose(),
+                    mat(&rate[bn..(len + 1) * bn], rows, n),
                     true,
                     T::ONE,
                 );
             }
-            add_column_sums(&mut d_b_out, dy_seg, n_out);
+            add_column_sums(&mut gr.d_b_out, &dys[..rows * n_out], n_out);
         }
+        *block.scratch.lock().unwrap_or_else(|e| e.into_inner()) = deltas;
+        gr
+    }
 
-        // Effective gradients → parameter gradients.
+    /// Gradients of the effective quantities → gradients of the parameters.
+    fn parameter_gradient(&self, e: &Effective<T>, gr: BlockGrad<T>) -> Vec<T> {
+        let n = self.spec.n;
+        let BlockGrad {
+            d_w,
+            d_w_in,
+            d_w_out,
+            d_b,
+            d_b_out,
+            d_eta,
+        } = gr;
         let mut grad = vec![T::ZERO; self.params.values.len()];
         let p = &self.params;
         let mut put = |name: &str, values: &[T]| {
@@ -1048,7 +1293,7 @@ impl<T: Real> RateModel<T> {
         put("bias", &d_b);
         put("bias_out", &d_b_out);
         put("eta", &d_eta);
-        Ok(grad)
+        grad
     }
 
     /// The effective recurrent matrix W (N × N, post × pre), row-major; empty without recurrence.

@@ -8,6 +8,7 @@ use crate::optim::Optimizer;
 use crate::params::ParamSet;
 use crate::tasks::{Task, TaskBatch};
 use neuroxide::{ArrayData, NamedArray, Real};
+use std::cell::RefCell;
 
 /// Settings of a training run.
 #[derive(Clone, Debug)]
@@ -86,6 +87,19 @@ pub trait Network<T: Real>: Clone {
         lanes: usize,
         options: &PassOptions,
     ) -> Result<(Vec<T>, f64, Self::Cache), TrainError>;
+    /// [`Network::run`], reusing the buffers of an earlier pass's cache (`spare`) where it can;
+    /// the numbers are the same.
+    fn run_reusing(
+        &self,
+        x: &[T],
+        steps: usize,
+        lanes: usize,
+        options: &PassOptions,
+        spare: Option<Self::Cache>,
+    ) -> Result<(Vec<T>, f64, Self::Cache), TrainError> {
+        let _ = spare;
+        self.run(x, steps, lanes, options)
+    }
     /// ∂(loss + penalties)/∂parameters given ∂loss/∂outputs.
     fn gradient(
         &self,
@@ -116,7 +130,17 @@ impl<T: Real> Network<T> for RateModel<T> {
         lanes: usize,
         options: &PassOptions,
     ) -> Result<(Vec<T>, f64, Self::Cache), TrainError> {
-        let fwd = self.forward(x, steps, lanes, None, options)?;
+        self.run_reusing(x, steps, lanes, options, None)
+    }
+    fn run_reusing(
+        &self,
+        x: &[T],
+        steps: usize,
+        lanes: usize,
+        options: &PassOptions,
+        spare: Option<Self::Cache>,
+    ) -> Result<(Vec<T>, f64, Self::Cache), TrainError> {
+        let fwd = self.forward_reusing(x, steps, lanes, None, options, spare)?;
         let penalty = options.rate_l2 * fwd.mean_rate_sq;
         Ok((fwd.outputs.clone(), penalty, fwd))
     }
@@ -147,6 +171,23 @@ pub struct Trainer<T: Real, M: Network<T> = RateModel<T>> {
     pub best_params: Option<Vec<T>>,
     pub bad_evaluations: u64,
     mask: Vec<bool>,
+    /// The last pass's cache, whose buffers the next pass reuses.
+    spare: Spare<M::Cache>,
+}
+
+/// A cache kept between passes (a clone of the trainer starts without one).
+struct Spare<C>(RefCell<Option<C>>);
+
+impl<C> Clone for Spare<C> {
+    fn clone(&self) -> Self {
+        Spare(RefCell::new(None))
+    }
+}
+
+impl<C> std::fmt::Debug for Spare<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Spare")
+    }
 }
 
 const WEIGHT_NAMES: &[&str] = &["recurrent", "u", "v", "readin", "readout"];
@@ -194,6 +235,7 @@ impl<T: Real, M: Network<T>> Trainer<T, M> {
             best_params: None,
             bad_evaluations: 0,
             mask,
+            spare: Spare(RefCell::new(None)),
         })
     }
 
@@ -206,7 +248,10 @@ impl<T: Real, M: Network<T>> Trainer<T, M> {
         let x = Self::inputs(batch);
         let opts = &self.options.pass;
         let n_out = self.model.sizes().1;
-        let (outputs, penalty, cache) = self.model.run(&x, batch.steps, batch.lanes, opts)?;
+        let spare = self.spare.0.borrow_mut().take();
+        let (outputs, penalty, cache) =
+            self.model
+                .run_reusing(&x, batch.steps, batch.lanes, opts, spare)?;
         let (mut loss, d_out) = Loss::new(self.options.loss)
             .eval(&outputs, n_out, &batch.target, &batch.mask)
             .map_err(|e| match e {
@@ -217,6 +262,7 @@ impl<T: Real, M: Network<T>> Trainer<T, M> {
             })?;
         loss += penalty;
         let mut grad = self.model.gradient(&cache, &x, &d_out, opts)?;
+        *self.spare.0.borrow_mut() = Some(cache);
         if self.options.weight_l2 != 0.0 {
             let lam = self.options.weight_l2;
             let params = self.model.params();
@@ -268,9 +314,11 @@ impl<T: Real, M: Network<T>> Trainer<T, M> {
             let batch = self.task.batch(self.options.batch_size, 1, i);
             let x = Self::inputs(&batch);
             let n_out = self.model.sizes().1;
-            let (outputs, _, _) =
+            let spare = self.spare.0.borrow_mut().take();
+            let (outputs, _, cache) =
                 self.model
-                    .run(&x, batch.steps, batch.lanes, &self.options.pass)?;
+                    .run_reusing(&x, batch.steps, batch.lanes, &self.options.pass, spare)?;
+            *self.spare.0.borrow_mut() = Some(cache);
             let (l, _) =
                 Loss::new(self.options.loss).eval(&outputs, n_out, &batch.target, &batch.mask)?;
             loss += l;

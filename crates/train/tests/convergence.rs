@@ -63,7 +63,7 @@ fn flip_flop_below_mse_0_05() {
         1e-2,
         TrainerOptions {
             batch_size: 32,
-            iterations: 300,
+            iterations: 400,
             loss: LossKind::Mse,
             ..Default::default()
         },

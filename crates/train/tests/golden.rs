@@ -70,6 +70,7 @@ fn golden(
         checkpoint_every: Some(5),
         truncate,
         rate_l2: 0.0,
+        ..Default::default()
     };
     let fwd = model.forward(&x, steps, lanes, None, &opts).unwrap();
     let (loss, d_out) = Loss::new(LossKind::Mse)

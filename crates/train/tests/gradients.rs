@@ -35,8 +35,8 @@ struct Case {
     lanes: usize,
 }
 
-fn case(n_in: usize, n_out: usize) -> Case {
-    let (steps, lanes) = (9, 3);
+fn case(n_in: usize, n_out: usize, lanes: usize) -> Case {
+    let steps = 9;
     let f = |i: usize, a: f64| ((i as f64 * a).sin() * 1.3).tanh();
     Case {
         x: (0..steps * lanes * n_in).map(|i| f(i, 0.77)).collect(),
@@ -59,6 +59,11 @@ fn loss_of(model: &RateModel<f64>, c: &Case, opts: &PassOptions) -> f64 {
 
 /// Relative error ‖g − fd‖/max(‖g‖, ‖fd‖) per parameter; panics above 1e-4.
 fn check(label: &str, spec: RateModelSpec, opts: PassOptions) {
+    check_lanes(label, spec, opts, 3)
+}
+
+/// [`check`] on a batch of `lanes` trials.
+fn check_lanes(label: &str, spec: RateModelSpec, opts: PassOptions, lanes: usize) {
     let mut spec = spec;
     spec.trainable.clear();
     let probe = RateModel::<f64>::new(spec.clone()).unwrap();
@@ -68,7 +73,7 @@ fn check(label: &str, spec: RateModelSpec, opts: PassOptions) {
     for v in model.params.get_mut("eta").unwrap() {
         *v *= 0.6;
     }
-    let c = case(model.n_in, model.n_out);
+    let c = case(model.n_in, model.n_out, lanes);
     let fwd = model.forward(&c.x, c.steps, c.lanes, None, &opts).unwrap();
     let (_, d_out) = Loss::new(LossKind::Mse)
         .eval(&fwd.outputs, model.n_out, &c.target, &c.mask)
@@ -211,6 +216,7 @@ fn rate_penalty_and_checkpoint_intervals() {
                     checkpoint_every: Some(k),
                     truncate: None,
                     rate_l2: 0.3,
+                    ..Default::default()
                 },
             );
         }
@@ -224,7 +230,7 @@ fn checkpointing_is_exact_and_truncation_cuts() {
     let mut s = base(6, NetworkType::R, Transfer::Tanh);
     s.trainable = vec!["recurrent".into(), "readin".into()];
     let model = RateModel::<f64>::new(s).unwrap();
-    let c = case(2, 2);
+    let c = case(2, 2, 3);
     let grad = |opts: PassOptions| {
         let fwd = model.forward(&c.x, c.steps, c.lanes, None, &opts).unwrap();
         let (_, d) = Loss::new(LossKind::Mse)
@@ -266,7 +272,7 @@ fn f32_gradients_agree_with_f64() {
     s.trainable = vec!["recurrent".into(), "readout".into(), "eta".into()];
     let m64 = RateModel::<f64>::new(s.clone()).unwrap();
     let m32 = RateModel::<f32>::new(s).unwrap();
-    let c = case(2, 2);
+    let c = case(2, 2, 3);
     let x32: Vec<f32> = c.x.iter().map(|&v| v as f32).collect();
     let o = PassOptions::default();
     let f64_ = m64.forward(&c.x, c.steps, c.lanes, None, &o).unwrap();
@@ -312,4 +318,55 @@ fn checkpointed_memory_grows_with_the_square_root_of_t() {
         .unwrap();
     // Every state and drive, plus the checkpoint at step 0.
     assert_eq!(small.kept_values(), (1 + 101 + 100) * lanes * n);
+}
+
+/// A batch larger than one block of lanes (37 = 16 + 16 + 5): the per-block passes and the
+/// block-ordered sum of their gradients, with and without recomputation, on 1 and 3 threads.
+#[test]
+fn several_lane_blocks_on_several_threads() {
+    assert_eq!(neuroxide_train::kernels::LANE_BLOCK, 16);
+    for nt in [NetworkType::R, NetworkType::Z] {
+        for (k, threads) in [(None, 1), (Some(4), 3)] {
+            check_lanes(
+                &format!("{nt:?}/37 lanes, checkpoint {k:?}, {threads} threads"),
+                base(5, nt, Transfer::Tanh),
+                PassOptions {
+                    checkpoint_every: k,
+                    threads,
+                    rate_l2: 0.2,
+                    ..Default::default()
+                },
+                37,
+            );
+        }
+    }
+}
+
+/// Same inputs → the same bits of outputs and gradient for any thread count (f32, 37 lanes).
+#[test]
+fn gradient_is_bitwise_identical_for_any_thread_count() {
+    for nt in [NetworkType::R, NetworkType::Z] {
+        let mut s = base(12, nt, Transfer::Tanh);
+        s.trainable = vec!["recurrent".into(), "readin".into(), "readout".into()];
+        let model = RateModel::<f32>::new(s).unwrap();
+        let c = case(model.n_in, model.n_out, 37);
+        let x: Vec<f32> = c.x.iter().map(|&v| v as f32).collect();
+        let run = |threads: usize| {
+            let opts = PassOptions {
+                threads,
+                ..Default::default()
+            };
+            let fwd = model.forward(&x, c.steps, c.lanes, None, &opts).unwrap();
+            let (_, d) = Loss::new(LossKind::Mse)
+                .eval(&fwd.outputs, model.n_out, &c.target, &c.mask)
+                .unwrap();
+            let g = model.backward(&fwd, &x, &d, &opts).unwrap();
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            (bits(&fwd.outputs), bits(&fwd.final_state), bits(&g))
+        };
+        let one = run(1);
+        for threads in [2, 3, 8] {
+            assert_eq!(one, run(threads), "{nt:?}: {threads} threads");
+        }
+    }
 }

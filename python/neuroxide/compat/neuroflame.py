@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import Network as _Network
 from .. import _neuroxide, _value_text
+from ._files import Files
 
 
 class Network:
@@ -105,18 +106,52 @@ class Network:
 
     def forward(self, ff_input: Any = None, REC_LAST_ONLY: int = 0) -> np.ndarray:
         """Run one trial per batch entry: window-averaged E rates (N_BATCH, frames, N_E), one
-        frame per ``T_WINDOW`` from t = 0 to ``DURATION`` (``DURATION/T_WINDOW + 1`` frames)."""
-        if ff_input is not None:
-            raise NotImplementedError(
-                "forward(ff_input=...): pass the drive as keys (Ja0, I0, PHI0, VAR_FF), or use "
-                "neuroxide.Network with an input {file: ff.npy} of shape (lanes, steps, neurons)"
-            )
-        results = self.build().run()
+        frame per ``T_WINDOW`` from t = 0 to ``DURATION`` (``DURATION/T_WINDOW + 1`` frames).
+
+        ``ff_input``: the feed-forward input of every neuron and step, (N_BATCH, N_STEPS, N) as
+        NeuroFlame's (N the neurons of all populations in order, steps from the start of
+        ``T_STEADY``); it replaces the drive, FF noise and stimuli of the config, and N_BATCH is
+        taken from it. NeuroFlame's ``N_STEPS`` holds one window more than the run uses (the
+        trailing steps are ignored)."""
+        if ff_input is None:
+            network = self.build()
+        else:
+            network = self._with_ff_input(ff_input)
+        results = network.run()
         rates = results[f"{next(iter(results.spec['populations']))}.rate"]
         object.__setattr__(self, "results", results)
         if REC_LAST_ONLY:
             return rates[:, -1:]
         return rates
+
+    def _with_ff_input(self, ff_input: Any) -> _Network:
+        if hasattr(ff_input, "detach"):
+            ff_input = ff_input.detach().cpu().numpy()
+        ff = np.asarray(ff_input, dtype=np.float64)
+        model = self._translate()
+        sizes = {name: int(p["size"]) for name, p in model["populations"].items()}
+        n = sum(sizes.values())
+        dt = self.DT
+        steps = int(round((self.T_STEADY + self.DURATION) / dt))
+        window = int(round(self.T_WINDOW / dt))
+        if ff.ndim != 3 or ff.shape[2] != n or ff.shape[1] not in (steps, steps + window):
+            raise ValueError(
+                f"ff_input: got shape {ff.shape}, expected (N_BATCH, N_STEPS, N) with N = {n} "
+                f"neurons and N_STEPS = {steps + window} (NeuroFlame's, or {steps} without the "
+                "trailing window)")
+        if not np.all(np.isfinite(ff)):
+            raise ValueError("ff_input: values must be finite")
+        files = Files()
+        object.__setattr__(self, "_ff_files", files)  # alive as long as the results' spec
+        inputs, start = {}, 0
+        for name, size in sizes.items():
+            part = ff[:, :steps, start:start + size]
+            inputs[f"ff_{name}"] = {"target": name, "file": files.save(f"ff_{name}", part)}
+            start += size
+        model["inputs"] = inputs
+        model["lanes"] = int(ff.shape[0])
+        model.pop("sweep", None)
+        return _Network(model, base_dir=self._path.parent)
 
     __call__ = forward
 

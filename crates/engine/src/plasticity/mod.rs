@@ -11,6 +11,7 @@
 //! | `<projection>.weights_trace_t` | (frames,) | their times in seconds from the end of the transient |
 
 pub(crate) mod checkpoint;
+mod cnsproject;
 pub mod rate;
 pub mod spiking;
 

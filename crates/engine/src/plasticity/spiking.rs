@@ -20,7 +20,10 @@
 //!    dopamine `d ← d e^{−dt/τ_d} + dt r(t)`, then `w ← clip(w + η dt d c, w_min, w_max)`;
 //! 4. adds the step's spikes to the traces (one per spike).
 //!
-//! Weight dependence: additive `f₊ = f₋ = 1`; multiplicative `f₊ = w_max − w`, `f₋ = w − w_min`.
+//! Weight dependence: additive `f₊ = f₋ = 1`; multiplicative `f₊ = w_max − w`, `f₋ = w − w_min`;
+//! soft bound `f₊ = f₋ = γ ((w_max − w)(w − w_min))^β`. With `weight_decay` λ every weight first
+//! becomes `clip(w (1 − λ dt))` in step 1. `scheme: cnsproject` replaces steps 1–4 by the update
+//! of `super::cnsproject`.
 //!
 //! Spike times are the emission steps of the neurons (the rule sees no transmission delay). The
 //! weight a spike delivers is the one after the updates of its own step. Each lane has its own
@@ -30,7 +33,8 @@
 use crate::real::Real;
 use crate::spiking::{SpikingNetwork, SpikingProjection, TARGET_BLOCK};
 use neuroxide_model::{
-    NetworkSpec, PlasticityRule, PlasticitySpec, SpecError, SpecErrors, WeightDependence,
+    NetworkSpec, PlasticityRule, PlasticityScheme, PlasticitySpec, SpecError, SpecErrors,
+    WeightDependence,
 };
 use rayon::prelude::*;
 use std::collections::VecDeque;
@@ -61,6 +65,16 @@ pub struct SpikingPlasticity<T: Real> {
     pub a_plus: T,
     pub a_minus: T,
     pub multiplicative: bool,
+    /// cnsproject's soft bound `γ ((w_max − w)(w − w_min))^β` (`weight_dependence: soft_bound`).
+    pub soft_bound: Option<(T, f64)>,
+    /// `weight_decay` per step, `λ dt`.
+    pub decay_w: T,
+    /// `scheme: cnsproject` (see `super::cnsproject`).
+    pub cnsproject: bool,
+    /// `scheme: cnsproject`: this step's spikes as 0/1 flags `[neuron][lane]` (zero between
+    /// steps).
+    pub(crate) flags_pre: Vec<T>,
+    pub(crate) flags_post: Vec<T>,
     pub w_min: T,
     pub w_max: T,
     /// Vogels' `α = 2 ρ₀ τ`.
@@ -84,8 +98,8 @@ pub struct SpikingPlasticity<T: Real> {
     pub x_pre: Vec<T>,
     pub x_post: Vec<T>,
     /// Flat rules: the spikes of the last `window` steps, `[lane]` lists per step.
-    history_pre: VecDeque<Vec<Vec<u32>>>,
-    history_post: VecDeque<Vec<Vec<u32>>>,
+    pub(crate) history_pre: VecDeque<Vec<Vec<u32>>>,
+    pub(crate) history_post: VecDeque<Vec<Vec<u32>>>,
     pub blocks: Vec<PlasticBlock<T>>,
     /// The initial weights (for a reset).
     initial: Vec<Vec<T>>,
@@ -148,6 +162,15 @@ impl<T: Real> SpikingPlasticity<T> {
             })
             .unwrap_or_default();
         let rewarded = rule.is_rewarded();
+        let cnsproject = spec.scheme == Some(PlasticityScheme::Cnsproject);
+        // cnsproject integrates the eligibility and dopamine by forward Euler.
+        let decay = |tau: f64| {
+            if cnsproject {
+                1.0 - dt / tau
+            } else {
+                (-dt / tau).exp()
+            }
+        };
         let mut blocks = Vec::with_capacity(projection.blocks.len());
         let mut order = Vec::new();
         for (b, block) in projection.blocks.iter().enumerate() {
@@ -211,14 +234,32 @@ impl<T: Real> SpikingPlasticity<T> {
             a_plus: T::from_f64(spec.a_plus.unwrap_or(0.0)),
             a_minus: T::from_f64(spec.a_minus.unwrap_or(0.0)),
             multiplicative: spec.weight_dependence == Some(WeightDependence::Multiplicative),
+            soft_bound: (spec.weight_dependence == Some(WeightDependence::SoftBound)).then(|| {
+                (
+                    T::from_f64(spec.gamma.unwrap_or(1.0)),
+                    spec.beta.unwrap_or(1.0),
+                )
+            }),
+            decay_w: T::from_f64(spec.weight_decay.map_or(0.0, |r| r.value() * 1e-3) * dt),
+            cnsproject,
+            flags_pre: if cnsproject {
+                vec![T::ZERO; n_pre * lanes]
+            } else {
+                Vec::new()
+            },
+            flags_post: if cnsproject {
+                vec![T::ZERO; n_post * lanes]
+            } else {
+                Vec::new()
+            },
             w_min: T::from_f64(spec.w_min.unwrap_or(0.0)),
             w_max: T::from_f64(spec.w_max.unwrap_or(f64::INFINITY)),
             alpha: T::from_f64(2.0 * rho0 * tau),
             decay_pre: T::from_f64((-dt / tau_pre).exp()),
             decay_post: T::from_f64((-dt / tau_post).exp()),
             window,
-            decay_c: T::from_f64((-dt / spec.tau_c.map_or(1000.0, |t| t.ms())).exp()),
-            decay_d: T::from_f64((-dt / tau_d).exp()),
+            decay_c: T::from_f64(decay(spec.tau_c.map_or(1000.0, |t| t.ms()))),
+            decay_d: T::from_f64(decay(tau_d)),
             dt: T::from_f64(dt),
             reward: schedule,
             dopamine: vec![T::ZERO; lanes],
@@ -270,6 +311,18 @@ impl<T: Real> SpikingPlasticity<T> {
         self.frame_steps.clear();
     }
 
+    /// The dopamine's step: `d ← d · decay_d + dt r(step)`.
+    pub(crate) fn reward_step(&mut self, step: u64) {
+        let r = self
+            .reward
+            .iter()
+            .filter(|(a, b, _)| *a <= step && step < *b)
+            .fold(T::ZERO, |acc, (_, _, v)| acc + *v);
+        for d in &mut self.dopamine {
+            *d = *d * self.decay_d + self.dt * r;
+        }
+    }
+
     /// Apply the rule for the spikes of `step` (`pre`, `post`: per lane, ascending neurons).
     pub fn update(&mut self, pre: &[Vec<u32>], post: &[Vec<u32>], step: u64) {
         let lanes = self.lanes;
@@ -281,14 +334,7 @@ impl<T: Real> SpikingPlasticity<T> {
         }
         let rewarded = self.rule.is_rewarded();
         if rewarded {
-            let r = self
-                .reward
-                .iter()
-                .filter(|(a, b, _)| *a <= step && step < *b)
-                .fold(T::ZERO, |acc, (_, _, v)| acc + *v);
-            for d in &mut self.dopamine {
-                *d = *d * self.decay_d + self.dt * r;
-            }
+            self.reward_step(step);
         }
         let any_spike = pre.iter().chain(post).any(|l| !l.is_empty());
         let mut blocks = std::mem::take(&mut self.blocks);
@@ -297,6 +343,13 @@ impl<T: Real> SpikingPlasticity<T> {
         let work = |(b, block): (usize, &mut PlasticBlock<T>)| {
             let first = b * TARGET_BLOCK;
             let rows = block.post_offsets.len() - 1;
+            if rule.decay_w > T::ZERO {
+                let keep = T::ONE - rule.decay_w;
+                block
+                    .weights
+                    .iter_mut()
+                    .for_each(|w| *w = rule.clip(*w * keep));
+            }
             if rewarded {
                 let decay = rule.decay_c;
                 block.eligibility.iter_mut().for_each(|c| *c *= decay);
@@ -373,8 +426,26 @@ impl<T: Real> SpikingPlasticity<T> {
     }
 
     #[inline]
-    fn clip(&self, w: T) -> T {
+    pub(crate) fn clip(&self, w: T) -> T {
         super::clip(w, self.w_min, self.w_max)
+    }
+
+    /// The weight dependences `(f₊, f₋)` at `w`.
+    #[inline]
+    pub(crate) fn dependence(&self, w: T) -> (T, T) {
+        if let Some((gamma, beta)) = self.soft_bound {
+            let p = ((self.w_max - w) * (w - self.w_min)).max(T::ZERO);
+            let f = if beta == 1.0 {
+                gamma * p
+            } else {
+                gamma * T::from_f64(p.to_f64().powf(beta))
+            };
+            (f, f)
+        } else if self.multiplicative {
+            (self.w_max - w, w - self.w_min)
+        } else {
+            (T::ONE, T::ONE)
+        }
     }
 
     /// The change at a presynaptic spike, given the weight and the postsynaptic trace.
@@ -383,11 +454,7 @@ impl<T: Real> SpikingPlasticity<T> {
         if self.rule == PlasticityRule::VogelsIstdp {
             return x_post - self.alpha;
         }
-        let f = if self.multiplicative {
-            w - self.w_min
-        } else {
-            T::ONE
-        };
+        let f = self.dependence(w).1;
         T::ZERO - self.a_minus * f * x_post
     }
 
@@ -397,11 +464,7 @@ impl<T: Real> SpikingPlasticity<T> {
         if self.rule == PlasticityRule::VogelsIstdp {
             return x_pre;
         }
-        let f = if self.multiplicative {
-            self.w_max - w
-        } else {
-            T::ONE
-        };
+        let f = self.dependence(w).0;
         self.a_plus * f * x_pre
     }
 
@@ -498,11 +561,19 @@ pub(crate) fn after_step<T: Real>(net: &mut SpikingNetwork<T>, step: u64) {
     }
     for projection in &mut net.projections {
         if let Some(plastic) = &mut projection.plastic {
-            plastic.update(
-                &net.spikes[projection.pre],
-                &net.spikes[projection.post],
-                step,
-            );
+            let (pre, post) = (&net.spikes[projection.pre], &net.spikes[projection.post]);
+            if plastic.cnsproject {
+                let trace = |p: usize| net.populations[p].state.trace.as_slice();
+                plastic.update_cnsproject(
+                    pre,
+                    post,
+                    trace(projection.pre),
+                    trace(projection.post),
+                    step,
+                );
+            } else {
+                plastic.update(pre, post, step);
+            }
         }
     }
 }
