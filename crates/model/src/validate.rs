@@ -346,8 +346,10 @@ impl Validator<'_> {
             }
         }
         let Some(synapse) = &pop.synapse else { return };
+        // `lif_psc_exp` may take NeuroSimTools' forward-Euler form of its exponential current.
         if let (Some(kind), Some(implied)) = (synapse.kind, pop.model.implied_synapse())
             && kind != implied
+            && !(implied == SynapseKind::CurrentExp && kind == SynapseKind::Filtered)
         {
             self.push(SpecError::invalid(
                 at("synapse.kind"),

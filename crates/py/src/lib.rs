@@ -26,6 +26,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 mod train;
+mod train_conv;
 mod train_spiking;
 
 pyo3::create_exception!(
@@ -505,5 +506,6 @@ fn _neuroxide(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(neuroflame_translate, m)?)?;
     m.add_function(wrap_pyfunction!(train::rate_model_fit, m)?)?;
     m.add_class::<train_spiking::RectipyBptt>()?;
+    m.add_function(wrap_pyfunction!(train_conv::conv2d_model_fit, m)?)?;
     Ok(())
 }

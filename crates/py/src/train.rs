@@ -27,7 +27,7 @@ type Fitted = (Vec<f64>, Vec<f64>, Vec<f64>, Params);
 #[pyfunction]
 #[pyo3(signature = (w, w_in, w_out, bias, bias_out, eta, transfer, z_type, x, steps, lanes,
     initial, target=None, mask=None, loss="mse", optimizer="adam", lr=1e-3, epochs=0,
-    trainable=Vec::new()))]
+    trainable=Vec::new(), batch_size=0, order=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn rate_model_fit(
     w: PyReadonlyArrayDyn<'_, f64>,
@@ -49,6 +49,8 @@ pub fn rate_model_fit(
     lr: f64,
     epochs: usize,
     trainable: Vec<String>,
+    batch_size: usize,
+    order: Option<Vec<usize>>,
 ) -> PyResult<Fitted> {
     let n = bias.as_array().len();
     let layer = |a: &Option<PyReadonlyArrayDyn<'_, f64>>, what: &str| -> PyResult<Layer> {
@@ -127,15 +129,37 @@ pub fn rate_model_fit(
         };
         let loss = Loss::new(kind);
         let train_mask = model.params.trainable_mask();
-        for _ in 0..epochs {
+        let plan = crate::train_conv::batch_plan(order.as_deref(), epochs, lanes, batch_size)?;
+        for idx in plan {
+            // Mini-batches: the lanes of this step (none: the whole batch).
+            let gathered;
+            let (x, target, mask, initial, lanes) = match &idx {
+                None => (&x, &target, &mask, &initial, lanes),
+                Some(idx) => {
+                    use crate::train_conv::gather;
+                    gathered = (
+                        gather(&x, steps, lanes, idx),
+                        gather(&target, steps, lanes, idx),
+                        gather(&mask, steps, lanes, idx),
+                        gather(&initial, 1, lanes, idx),
+                    );
+                    (
+                        &gathered.0,
+                        &gathered.1,
+                        &gathered.2,
+                        &gathered.3,
+                        idx.len(),
+                    )
+                }
+            };
             let fwd = model
-                .forward(&x, steps, lanes, Some(&initial), &options)
+                .forward(x, steps, lanes, Some(initial.as_slice()), &options)
                 .map_err(err)?;
             let (value, dy) = loss
-                .eval(&fwd.outputs, model.n_out, &target, &mask)
+                .eval(&fwd.outputs, model.n_out, target, mask)
                 .map_err(err)?;
             losses.push(value);
-            let grad = model.backward(&fwd, &x, &dy, &options).map_err(err)?;
+            let grad = model.backward(&fwd, x, &dy, &options).map_err(err)?;
             opt.step(&mut model.params.values, &grad, &train_mask);
             model.project();
         }

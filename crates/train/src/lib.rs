@@ -22,6 +22,7 @@
 //! ```
 
 pub mod config;
+pub mod conv2d;
 pub mod fit;
 pub mod kernels;
 pub mod linalg;
@@ -36,6 +37,7 @@ pub mod spiking;
 pub mod tasks;
 pub mod trainer;
 
+pub use conv2d::{Conv2dModel, Conv2dSpec, ConvGeometry, ConvReadout};
 pub use loss::{Loss, LossKind};
 pub use model::{
     Forward, Layer, LowRank, NetworkType, PassOptions, RateModel, RateModelSpec, Recurrent,

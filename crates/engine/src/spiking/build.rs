@@ -23,10 +23,12 @@ fn steps_of(time_ms: f64, dt_ms: f64) -> u64 {
 
 /// Synapse kind of a spiking population.
 pub(crate) fn synapse_kind(pop: &PopulationSpec) -> SynapseKind {
-    pop.model
-        .implied_synapse()
-        .or(pop.synapse.as_ref().and_then(|s| s.kind))
-        .unwrap_or_default()
+    let given = pop.synapse.as_ref().and_then(|s| s.kind);
+    match (pop.model.implied_synapse(), given) {
+        // `lif_psc_exp` with `kind: filtered`: NeuroSimTools' LIF (validated).
+        (Some(SynapseKind::CurrentExp), Some(SynapseKind::Filtered)) => SynapseKind::Filtered,
+        (implied, given) => implied.or(given).unwrap_or_default(),
+    }
 }
 
 /// Build the spiking part of a network. `index[p]` is the spiking index of spec population `p`;
