@@ -28,7 +28,8 @@ fn main() {
     let mut spec = RateModelSpec::new(n, task.inputs(), task.outputs());
     spec.eta = vec![eta];
     spec.rho_recurrent = 1.5;
-    spec.rho_output = 0.1;
+    // The peer script's initialisation: W ~ N(0, 1.5²/N), V ~ N(0, 1/N²).
+    spec.rho_output = 1.0 / n as f64;
     spec.bias_recurrent = true;
     if kind == TaskKind::Odr {
         spec.recurrent = Recurrent::LowRank(LowRank {
