@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod fit_loop;
 mod train;
 mod train_conv;
 mod train_spiking;

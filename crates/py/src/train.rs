@@ -2,15 +2,12 @@
 //! full-batch gradient loop. Arrays arrive flat and time-major (`T × B × ·`); the Python side
 //! (neuroxide.compat.neurosimtools) does the reshaping.
 
+use crate::fit_loop::{Fit, Fittable, err, fit};
+use neuroxide_train::Loss;
 use neuroxide_train::model::{Layer, NetworkType, PassOptions, RateModel, Recurrent, Transfer};
-use neuroxide_train::{Loss, LossKind, Optimizer, OptimizerKind, TrainError};
 use numpy::PyReadonlyArrayDyn;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-
-fn err(e: TrainError) -> PyErr {
-    PyValueError::new_err(e.to_string())
-}
 
 /// The values in C order (`what` names the argument in errors of the callers).
 fn flat(a: &PyReadonlyArrayDyn<'_, f64>, _what: &str) -> PyResult<Vec<f64>> {
@@ -101,69 +98,24 @@ pub fn rate_model_fit(
     }
     let x = flat(&x, "x")?;
     let initial = flat(&initial, "initial_state")?;
+    let losses = fit(
+        &mut model,
+        Fit {
+            x: &x,
+            initial: &initial,
+            steps,
+            lanes,
+            target: target.as_ref().map(|t| flat(t, "target")).transpose()?,
+            mask: mask.as_ref().map(|m| flat(m, "mask")).transpose()?,
+            loss,
+            optimizer,
+            lr,
+            epochs,
+            batch_size,
+            order,
+        },
+    )?;
     let options = PassOptions::default();
-    let mut losses = Vec::with_capacity(epochs);
-    if epochs > 0 {
-        let kind = LossKind::parse(loss).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "loss: got `{loss}`, expected mse, bce, cross_entropy or angular"
-            ))
-        })?;
-        let target = target
-            .as_ref()
-            .ok_or_else(|| PyValueError::new_err("fit needs a target"))?;
-        let target = flat(target, "target")?;
-        let mask = match &mask {
-            Some(m) => flat(m, "mask")?,
-            None => vec![1.0; target.len()],
-        };
-        let count = model.params.values.len();
-        let mut opt = match optimizer {
-            "adam" => Optimizer::adam(lr, count),
-            "sgd" => Optimizer::new(OptimizerKind::Sgd { momentum: 0.0 }, lr, count),
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "optimizer: got `{other}`, expected adam or sgd"
-                )));
-            }
-        };
-        let loss = Loss::new(kind);
-        let train_mask = model.params.trainable_mask();
-        let plan = crate::train_conv::batch_plan(order.as_deref(), epochs, lanes, batch_size)?;
-        for idx in plan {
-            // Mini-batches: the lanes of this step (none: the whole batch).
-            let gathered;
-            let (x, target, mask, initial, lanes) = match &idx {
-                None => (&x, &target, &mask, &initial, lanes),
-                Some(idx) => {
-                    use crate::train_conv::gather;
-                    gathered = (
-                        gather(&x, steps, lanes, idx),
-                        gather(&target, steps, lanes, idx),
-                        gather(&mask, steps, lanes, idx),
-                        gather(&initial, 1, lanes, idx),
-                    );
-                    (
-                        &gathered.0,
-                        &gathered.1,
-                        &gathered.2,
-                        &gathered.3,
-                        idx.len(),
-                    )
-                }
-            };
-            let fwd = model
-                .forward(x, steps, lanes, Some(initial.as_slice()), &options)
-                .map_err(err)?;
-            let (value, dy) = loss
-                .eval(&fwd.outputs, model.n_out, target, mask)
-                .map_err(err)?;
-            losses.push(value);
-            let grad = model.backward(&fwd, x, &dy, &options).map_err(err)?;
-            opt.step(&mut model.params.values, &grad, &train_mask);
-            model.project();
-        }
-    }
     let fwd = model
         .forward(&x, steps, lanes, Some(&initial), &options)
         .map_err(err)?;
@@ -177,4 +129,35 @@ pub fn rate_model_fit(
         })
         .collect();
     Ok((fwd.outputs, fwd.final_state, losses, params))
+}
+
+impl Fittable for RateModel<f64> {
+    fn values(&mut self) -> &mut [f64] {
+        &mut self.params.values
+    }
+    fn trainable_mask(&self) -> Vec<bool> {
+        self.params.trainable_mask()
+    }
+    fn loss_and_grad(
+        &self,
+        loss: &Loss,
+        x: &[f64],
+        target: &[f64],
+        mask: &[f64],
+        initial: &[f64],
+        steps: usize,
+        lanes: usize,
+    ) -> PyResult<(f64, Vec<f64>)> {
+        let options = PassOptions::default();
+        let fwd = self
+            .forward(x, steps, lanes, Some(initial), &options)
+            .map_err(err)?;
+        let (value, dy) = loss
+            .eval(&fwd.outputs, self.n_out, target, mask)
+            .map_err(err)?;
+        Ok((value, self.backward(&fwd, x, &dy, &options).map_err(err)?))
+    }
+    fn project(&mut self) {
+        RateModel::project(self)
+    }
 }

@@ -1,67 +1,16 @@
-//! Bindings of the training crate's `Conv2dRateModel` (NeuroSimTools), and the mini-batch plan
-//! shared with `rate_model_fit`. Arrays arrive flat and time-major (`T × B × ·`, each image in
+//! Bindings of the training crate's `Conv2dRateModel` (NeuroSimTools). Arrays arrive flat and time-major (`T × B × ·`, each image in
 //! channel, row, column order); neuroxide.compat.neurosimtools does the reshaping.
 
+use crate::fit_loop::{Fit, Fittable, err, fit};
+use neuroxide_train::Loss;
 use neuroxide_train::conv2d::{Conv2dModel, Conv2dSpec, ConvGeometry, ConvReadout};
 use neuroxide_train::model::{NetworkType, Transfer};
-use neuroxide_train::{Loss, LossKind, Optimizer, OptimizerKind, TrainError};
 use numpy::PyReadonlyArrayDyn;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-fn err(e: TrainError) -> PyErr {
-    PyValueError::new_err(e.to_string())
-}
-
 fn flat(a: &PyReadonlyArrayDyn<'_, f64>) -> Vec<f64> {
     a.as_array().iter().copied().collect()
-}
-
-/// The lanes of each optimiser step: `None` for the whole batch (every epoch, when
-/// `batch_size` is 0), else the epoch's permutation in `order` (`epochs × lanes`) cut into
-/// batches of `batch_size` lanes (the last one smaller).
-pub(crate) fn batch_plan(
-    order: Option<&[usize]>,
-    epochs: usize,
-    lanes: usize,
-    batch_size: usize,
-) -> PyResult<Vec<Option<Vec<usize>>>> {
-    if batch_size == 0 {
-        return Ok(vec![None; epochs]);
-    }
-    let order = order.ok_or_else(|| PyValueError::new_err("batch_size needs a lane order"))?;
-    if order.len() != epochs * lanes {
-        return Err(PyValueError::new_err(format!(
-            "order: {} lane indices, expected epochs × lanes = {epochs} × {lanes}",
-            order.len()
-        )));
-    }
-    let mut plan = Vec::new();
-    for epoch in order.chunks(lanes.max(1)) {
-        let mut seen = vec![false; lanes];
-        for &l in epoch {
-            if l >= lanes || std::mem::replace(&mut seen[l], true) {
-                return Err(PyValueError::new_err(
-                    "order: each epoch must be a permutation of the lanes",
-                ));
-            }
-        }
-        plan.extend(epoch.chunks(batch_size).map(|c| Some(c.to_vec())));
-    }
-    Ok(plan)
-}
-
-/// The rows of lanes `idx` of a time-major `steps × lanes × width` array.
-pub(crate) fn gather(data: &[f64], steps: usize, lanes: usize, idx: &[usize]) -> Vec<f64> {
-    let width = data.len() / (steps * lanes).max(1);
-    let mut out = Vec::with_capacity(steps * idx.len() * width);
-    for t in 0..steps {
-        for &l in idx {
-            let row = (t * lanes + l) * width;
-            out.extend_from_slice(&data[row..row + width]);
-        }
-    }
-    out
 }
 
 /// A convolution from `(c_in, c_out, kh, kw, sh, sw, top, bottom, left, right)`.
@@ -200,65 +149,23 @@ pub fn conv2d_model_fit(
     }
     let x = flat(&x);
     let initial = flat(&initial);
-    let mut losses = Vec::new();
-    if epochs > 0 {
-        let kind = LossKind::parse(loss).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "loss: got `{loss}`, expected mse, bce, cross_entropy or angular"
-            ))
-        })?;
-        let target = target
-            .as_ref()
-            .map(flat)
-            .ok_or_else(|| PyValueError::new_err("fit needs a target"))?;
-        let mask = mask.as_ref().map_or_else(|| vec![1.0; target.len()], flat);
-        let count = model.params.values.len();
-        let mut opt = match optimizer {
-            "adam" => Optimizer::adam(lr, count),
-            "sgd" => Optimizer::new(OptimizerKind::Sgd { momentum: 0.0 }, lr, count),
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "optimizer: got `{other}`, expected adam or sgd"
-                )));
-            }
-        };
-        let loss = Loss::new(kind);
-        let train_mask = model.params.trainable_mask();
-        for idx in batch_plan(order.as_deref(), epochs, lanes, batch_size)? {
-            let gathered;
-            let (xb, tb, mb, ib, nb) = match &idx {
-                None => (&x, &target, &mask, &initial, lanes),
-                Some(idx) => {
-                    gathered = (
-                        gather(&x, steps, lanes, idx),
-                        gather(&target, steps, lanes, idx),
-                        gather(&mask, steps, lanes, idx),
-                        gather(&initial, 1, lanes, idx),
-                    );
-                    (
-                        &gathered.0,
-                        &gathered.1,
-                        &gathered.2,
-                        &gathered.3,
-                        idx.len(),
-                    )
-                }
-            };
-            let fwd = model
-                .forward(xb, steps, nb, Some(ib.as_slice()))
-                .map_err(err)?;
-            let (value, dy) = loss.eval(&fwd.outputs, model.n_out, tb, mb).map_err(err)?;
-            if !value.is_finite() {
-                return Err(err(TrainError::NotFinite(format!(
-                    "the loss is {value} at step {}",
-                    losses.len()
-                ))));
-            }
-            losses.push(value);
-            let grad = model.backward(&fwd, xb, &dy).map_err(err)?;
-            opt.step(&mut model.params.values, &grad, &train_mask);
-        }
-    }
+    let losses = fit(
+        &mut model,
+        Fit {
+            x: &x,
+            initial: &initial,
+            steps,
+            lanes,
+            target: target.as_ref().map(flat),
+            mask: mask.as_ref().map(flat),
+            loss,
+            optimizer,
+            lr,
+            epochs,
+            batch_size,
+            order,
+        },
+    )?;
     let fwd = model
         .forward(&x, steps, lanes, Some(&initial))
         .map_err(err)?;
@@ -282,4 +189,29 @@ pub fn conv2d_model_fit(
         (c, h, w),
         model.output_shape.map(|[a, b, c]| (a, b, c)),
     ))
+}
+
+impl Fittable for Conv2dModel {
+    fn values(&mut self) -> &mut [f64] {
+        &mut self.params.values
+    }
+    fn trainable_mask(&self) -> Vec<bool> {
+        self.params.trainable_mask()
+    }
+    fn loss_and_grad(
+        &self,
+        loss: &Loss,
+        x: &[f64],
+        target: &[f64],
+        mask: &[f64],
+        initial: &[f64],
+        steps: usize,
+        lanes: usize,
+    ) -> PyResult<(f64, Vec<f64>)> {
+        let fwd = self.forward(x, steps, lanes, Some(initial)).map_err(err)?;
+        let (value, dy) = loss
+            .eval(&fwd.outputs, self.n_out, target, mask)
+            .map_err(err)?;
+        Ok((value, self.backward(&fwd, x, &dy).map_err(err)?))
+    }
 }
