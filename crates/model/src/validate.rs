@@ -261,9 +261,29 @@ impl Validator<'_> {
             self.input(spec, name, input);
             self.random_delay(spec, name, input);
         }
+        let mut recorded: std::collections::HashMap<(&str, &str, Option<&str>), usize> =
+            std::collections::HashMap::new();
         for (i, monitor) in spec.monitors.iter().enumerate() {
             self.monitor(spec, i, monitor);
             self.stp_monitor(spec, i, monitor);
+            let key = (
+                monitor.population.as_str(),
+                monitor.variable.name(),
+                monitor.projection.as_deref(),
+            );
+            if let Some(&first) = recorded.get(&key) {
+                self.push(SpecError::new(
+                    format!("monitors.{i}"),
+                    format!(
+                        "records `{}.{}` again (monitors.{first} already does): the results of both \
+                         would have that one name and one would overwrite the other; record it in one monitor",
+                        monitor.population,
+                        monitor.variable.name()
+                    ),
+                ));
+            } else {
+                recorded.insert(key, i);
+            }
         }
     }
 

@@ -447,3 +447,17 @@ fn mean_rate_over_windows() {
     let m = spiking_error_after("variable: spikes", "variable: mean_rate, window: 10 ms");
     assert_mentions(&m, &["monitors.0", "burn-in"]);
 }
+
+/// Two monitors of one population and variable would write results of the same name: refused
+/// instead of one silently overwriting the other.
+#[test]
+fn a_variable_recorded_twice_is_refused() {
+    let m = error_after(
+        "  - {population: E, variable: rate, window: 10 ms}",
+        "  - {population: E, variable: rate, window: 10 ms}\n  - {population: E, variable: rate, every: 1 ms}",
+    );
+    assert_mentions(
+        &m,
+        &["model.yaml:23", "monitors.1", "`E.rate`", "monitors.0"],
+    );
+}
