@@ -208,7 +208,7 @@ def test_neurosimtools_spiking_model_equals_its_euler_update():
                                atol=1e-12)
     burn = np.arange(steps) * dt >= 20
     np.testing.assert_allclose(out["r"], spikes[:, burn].sum(1) / 80.0)
-    with pytest.raises(NotImplementedError, match="'EIF' or 'LIF'"):
+    with pytest.raises(TypeError, match="'EIF' or 'LIF'"):
         neurosimtools.SpikingModel(J, 8.0, NeuronModel=lambda V, I: I - V)
 
 

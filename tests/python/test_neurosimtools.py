@@ -128,8 +128,14 @@ def test_conv2d_rate_model_bad_arguments():
         nst.Conv2dRateModel(2, 3, readout_type="conv", readout_kernel_size=3)
     with pytest.raises(ValueError, match="stride"):
         nst.Conv2dRateModel(2, 3, in_channels=1, readin_kernel_size=3, readin_stride=2)
-    with pytest.raises(NotImplementedError, match="'tanh', 'relu' or 'id'"):
+    with pytest.raises(TypeError, match="'tanh', 'relu' or 'id'"):
         nst.Conv2dRateModel(2, 3, f=np.sin)
+    with pytest.raises(ValueError, match="expected 'tanh', 'relu' or 'id'"):
+        nst.Conv2dRateModel(2, 3, f="sigmoid")
+    with pytest.raises(ValueError, match="expected 'tanh', 'relu' or 'id'"):
+        nst.RateModel(4, 1, 1, f="softplus")
+    with pytest.raises(TypeError, match="Python callable"):
+        nst.RateModel(4, 1, 1, f=np.tanh)
     m = nst.Conv2dRateModel(2, 3)
     with pytest.raises(ValueError, match="channels"):
         m(np.zeros((1, 3, 4, 5, 5)))
@@ -322,7 +328,7 @@ def test_lif_neuron_model_equals_its_euler_update():
     # 'random': uniform in [Vre, Vth] for LIF (no spikes in one short step at rest).
     out = model(np.zeros((1, n)), dt, T=dt, initial_V="random", VIRecord=list(range(n)))
     assert out["V"].min() >= -72.01 and out["V"].max() <= -55 and out["V"].std() > 2
-    with pytest.raises(NotImplementedError, match="'EIF' or 'LIF'"):
+    with pytest.raises(TypeError, match="'EIF' or 'LIF'"):
         nst.SpikingModel(J, tau, NeuronModel=lambda V, I: -V + I)
     with pytest.raises(ValueError, match="VT"):
         nst.SpikingModel(J, tau, NeuronModel="LIF", NeuronParams={"VT": -50})

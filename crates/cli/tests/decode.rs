@@ -1,20 +1,9 @@
 //! `neuroxide decode DIR`: the decoded arrays of a result folder, equal to those decoded during
 //! the run, also for streamed recordings.
 
+mod common;
+use common::neuroxide;
 use std::path::PathBuf;
-use std::process::Command;
-
-fn neuroxide(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_neuroxide"))
-        .args(args)
-        .output()
-        .expect("run neuroxide");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("neuroxide-dec-{}-{name}", std::process::id()));

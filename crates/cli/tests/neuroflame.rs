@@ -2,21 +2,10 @@
 //! configs (tests/data/neuroflame, written from the spec's table) import and run, the keys not
 //! honoured are listed, unknown keys and enabled unsupported features are clear errors.
 
+mod common;
+use common::neuroxide;
 use neuroxide::{ArrayData, NamedArray};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn neuroxide(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_neuroxide"))
-        .args(args)
-        .output()
-        .expect("run neuroxide");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 fn data(name: &str) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/neuroflame");

@@ -1,21 +1,10 @@
 //! `neuroxide sweep` and `merge`: a grid equals separate runs of its points with the same seed,
 //! shards merged equal the unsharded sweep, errors are clear.
 
+mod common;
+use common::neuroxide;
 use neuroxide::{ArrayData, NamedArray};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn neuroxide(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_neuroxide"))
-        .args(args)
-        .output()
-        .expect("run neuroxide");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 fn ok(args: &[&str]) -> String {
     let (code, out, err) = neuroxide(args);

@@ -1,20 +1,9 @@
 //! `neuroxide train`: a training run, its rerun by `neuroxide run`, resuming from a checkpoint,
 //! and clear errors for bad training files.
 
+mod common;
+use common::neuroxide;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn neuroxide(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_neuroxide"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("neuroxide-train-{name}-{}", std::process::id()));

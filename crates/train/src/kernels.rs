@@ -219,9 +219,9 @@ fn backward_r_rows<T: Real>(
 }
 
 multiversion! {
-/// One Z-type backward step for a block (`u_t` = `pre`, states `z`): with ρ = f(z_{t+1}),
-/// `g += f'(z_{t+1}) (d_rate + c·ρ)`, `δ = g η`, `∂η += g (u_t − z_t)`, `g_prev = (1 − η) g`,
-/// and `fp_prev = f'(z_t)` for the recurrent term added after the GEMM.
+/// One Z-type backward step for a block (`u_t` = `pre`, states `z`, `rho_next` = ρ_{t+1} =
+/// f(z_{t+1})): `g += f'(z_{t+1}) (d_rate + c·ρ_{t+1})`, `δ = g η`, `∂η += g (u_t − z_t)`,
+/// `g_prev = (1 − η) g`; the recurrent term f'(z_t) ⊙ (δ W) follows with [`add_df_product`].
 pub(crate) fn backward_z<T: Real>(
     f: Transfer,
     n: usize,
@@ -229,50 +229,47 @@ pub(crate) fn backward_z<T: Real>(
     d_rate: &[T],
     rate_c: T,
     h: &[T],
-    h_next: &[T],
+    rho_next: &[T],
     pre: &[T],
     eta: &[T],
     delta: &mut [T],
     d_eta: &mut [T],
     g_prev: &mut [T],
-    fp_prev: &mut [T],
 ) {
     let rows = g
         .chunks_exact_mut(n)
         .zip(d_rate.chunks_exact(n))
         .zip(h.chunks_exact(n))
-        .zip(h_next.chunks_exact(n))
+        .zip(rho_next.chunks_exact(n))
         .zip(pre.chunks_exact(n))
         .zip(delta.chunks_exact_mut(n))
-        .zip(g_prev.chunks_exact_mut(n).zip(fp_prev.chunks_exact_mut(n)));
-    for ((((((g_r, dr_r), h_r), hn_r), p_r), de_r), (gp_r, fp_r)) in rows {
+        .zip(g_prev.chunks_exact_mut(n));
+    for ((((((g_r, dr_r), h_r), rn_r), p_r), de_r), gp_r) in rows {
         let cols = g_r
             .iter_mut()
             .zip(dr_r)
             .zip(h_r)
-            .zip(hn_r)
+            .zip(rn_r)
             .zip(p_r)
             .zip(de_r.iter_mut())
-            .zip(gp_r.iter_mut().zip(fp_r.iter_mut()))
+            .zip(gp_r.iter_mut())
             .zip(eta.iter().zip(d_eta.iter_mut()));
-        for (((((((gv, &dr), &hv), &zn), &u), dv), (gp, fp)), (&e, de)) in cols {
-            let rho = f.f(zn);
+        for (((((((gv, &dr), &hv), &rho), &u), dv), gp), (&e, de)) in cols {
             let gn = *gv + df_from_y(f, rho) * (dr + rate_c * rho);
             *gv = gn;
             *dv = gn * e;
             *de += gn * (u - hv);
             *gp = gn * (T::ONE - e);
-            *fp = df_from_y(f, f.f(hv));
         }
     }
 }
 }
 
 multiversion! {
-/// `out += a ⊙ b`.
-pub(crate) fn add_product<T: Real>(out: &mut [T], a: &[T], b: &[T]) {
-    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-        *o += x * y;
+/// `out += f'(z) ⊙ b`, given ρ = f(z).
+pub(crate) fn add_df_product<T: Real>(f: Transfer, out: &mut [T], rho: &[T], b: &[T]) {
+    for ((o, &r), &y) in out.iter_mut().zip(rho).zip(b) {
+        *o += df_from_y(f, r) * y;
     }
 }
 }

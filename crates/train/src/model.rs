@@ -1039,7 +1039,6 @@ impl<T: Real> RateModel<T> {
         let mut d_rate = vec![T::ZERO; bn];
         let mut g_prev = vec![T::ZERO; bn];
         let mut tmp = vec![T::ZERO; if z_type { bn } else { 0 }];
-        let mut fp_prev = vec![T::ZERO; if z_type { bn } else { 0 }];
 
         for (s, checkpoint) in block.checkpoints.iter().enumerate().rev() {
             let t0 = s * k;
@@ -1071,6 +1070,13 @@ impl<T: Real> RateModel<T> {
                     }
                     (&states_buf, &pres_buf)
                 }
+            };
+            // ρ at steps t0 ..= t1: the state (R), or f of it (Z), once per segment.
+            let rate: &[T] = if z_type {
+                kernels::apply(f, &states[..(len + 1) * bn], &mut rates[..(len + 1) * bn]);
+                &rates
+            } else {
+                states
             };
             // Backward through the segment.
             for i in (0..len).rev() {
@@ -1104,17 +1110,16 @@ impl<T: Real> RateModel<T> {
                         &d_rate,
                         rate_c,
                         h,
-                        h_next,
+                        &rate[(i + 1) * bn..(i + 2) * bn],
                         pre,
                         &e.eta,
                         delta,
                         &mut gr.d_eta,
                         &mut g_prev,
-                        &mut fp_prev,
                     );
                     if let Some(w_bwd) = &e.w_bwd {
                         w_bwd.product(&mut tmp, blk, delta, false);
-                        kernels::add_product(&mut g_prev, &fp_prev, &tmp);
+                        kernels::add_df_product(f, &mut g_prev, &rate[i * bn..(i + 1) * bn], &tmp);
                     }
                 } else {
                     kernels::backward_r(
@@ -1146,13 +1151,6 @@ impl<T: Real> RateModel<T> {
             // Weight gradients of the segment, one GEMM each over len·blk rows.
             let rows = len * blk;
             let delta_seg = mat(&deltas[..rows * n], rows, n);
-            // ρ at steps t0 ..= t1 (the state, or f of it).
-            let rate: &[T] = if z_type {
-                kernels::apply(f, &states[..(len + 1) * bn], &mut rates[..(len + 1) * bn]);
-                &rates
-            } else {
-                states
-            };
             if !gr.d_w.is_empty() {
                 gemm(
                     &mut gr.d_w,

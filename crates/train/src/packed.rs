@@ -23,7 +23,7 @@ const MR: usize = 6;
 pub(crate) struct Packed<T> {
     k: usize,
     n: usize,
-    /// B row-major, for the general path.
+    /// B row-major, for the general path (empty when the panels are used).
     plain: Vec<T>,
     /// The f32 panels (empty when the kernel does not apply): panel p holds columns
     /// `NR·p .. NR·p + NR` of B as K rows of NR values, zero-padded past N.
@@ -71,6 +71,7 @@ impl<T: Real> Packed<T> {
                     }
                 }
             }
+            plain = Vec::new();
         }
         Packed {
             k,

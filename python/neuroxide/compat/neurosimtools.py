@@ -17,8 +17,8 @@
 - :class:`Conv2dRateModel`: the same updates with 2-D convolutions, through the training crate
   (``crates/train/src/conv2d.rs``), with ``forward`` and ``fit``.
 
-Callable neuron models and transfer functions raise ``NotImplementedError`` (Python code cannot
-run in the Rust kernels) naming the built-in alternatives. Inputs and outputs are NumPy arrays
+Callable neuron models and transfer functions raise ``TypeError`` (neuroxide takes the name of a
+built-in model here: Python code cannot run in the Rust kernels), naming the alternatives. Inputs and outputs are NumPy arrays
 (torch tensors are accepted as inputs); time is in ms as in NeuroSimTools' examples.
 """
 
@@ -58,7 +58,7 @@ class SpikingModel:
     def __init__(self, recurrent: Any, tausyn: Any, readin: Any = None, NeuronModel: Any = "EIF",
                  NeuronParams: dict[str, float] | None = None, seed: int = 0):
         if callable(NeuronModel):
-            raise NotImplementedError(
+            raise TypeError(
                 "SpikingModel(NeuronModel=<callable>): a Python f(V, I) cannot run in neuroxide's "
                 "Rust kernels; use NeuronModel='EIF' or 'LIF', or write a model file with one of "
                 "the built-in models (eif, adex, qif, izhikevich, lif_*; README 'Spiking networks')")
@@ -318,11 +318,13 @@ class RateModel:
             self.N_output = self.Jout.shape[0]
             self.bout = (rng.uniform(-1, 1, self.N_output) / np.sqrt(n) if bias_output
                          else np.zeros(self.N_output))
-        if callable(f) or f not in ("tanh", "relu", "id"):
-            raise NotImplementedError(
+        if callable(f):
+            raise TypeError(
                 f"RateModel(f={f!r}): a Python callable cannot run in neuroxide's Rust kernels; "
                 "use f='tanh', 'relu' or 'id' (or a rate population with `transfer:` sigmoid, "
                 "erf, gauss_cdf, ... in a model file, see the README's model keys)")
+        if f not in ("tanh", "relu", "id"):
+            raise ValueError(f"RateModel: f={f!r}, expected 'tanh', 'relu' or 'id'")
         self.f = f
         self.eta = np.broadcast_to(numpy(eta), (n,)).copy()
         if np.any(self.eta <= 0) or np.any(self.eta > 1):
@@ -543,10 +545,12 @@ class Conv2dRateModel:
             raise ValueError(f"Network_Type: got {Network_Type!r}, expected 'R' or 'Z'")
         if readout_type not in self.READOUTS:
             raise ValueError(f"readout_type: got {readout_type!r}, expected one of {self.READOUTS}")
-        if callable(f) or f not in ("tanh", "relu", "id"):
-            raise NotImplementedError(
+        if callable(f):
+            raise TypeError(
                 f"Conv2dRateModel(f={f!r}): a Python callable cannot run in neuroxide's Rust "
                 "kernels; use f='tanh', 'relu' or 'id'")
+        if f not in ("tanh", "relu", "id"):
+            raise ValueError(f"Conv2dRateModel: f={f!r}, expected 'tanh', 'relu' or 'id'")
         self._rng = np.random.default_rng(seed)
         c = self.rec_channels = int(rec_channels)
         self.rec_kernel_size = _pair(rec_kernel_size, "rec_kernel_size")
